@@ -1,0 +1,3 @@
+from daglab.cli import main
+
+main()

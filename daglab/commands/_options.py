@@ -1,0 +1,249 @@
+"""The connection and output options every command accepts after its name.
+
+Kept free of heavy imports: it is loaded for ``daglab --help``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import logging
+import sys
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from daglab.helpers.config import ConnectionSettings
+    from daglab.helpers.graphql import DagsterClient
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONNECTION = "Connection"
+OUTPUT = "Output"
+
+
+@dataclass
+class GlobalOptions:
+    """What the shared options said, plus the resolution that follows from them."""
+
+    url: str | None = None
+    host: str | None = None
+    dagster_port: int | None = None
+    auth_token: str | None = None
+    auth_type: str | None = None
+    header: list[str] = field(default_factory=list)
+    profile: str | None = None
+    json: bool = False
+    verbose: bool = False
+    http_timeout: float | None = None
+
+    def settings(self) -> ConnectionSettings:
+        from daglab.helpers.config import resolve_connection
+
+        return resolve_connection(
+            url=self.url,
+            host=self.host,
+            port=self.dagster_port,
+            auth_token=self.auth_token,
+            auth_type=self.auth_type,
+            headers=self.header,
+            profile=self.profile,
+            http_timeout=self.http_timeout,
+        )
+
+    def client(self, settings: ConnectionSettings | None = None) -> DagsterClient:
+        from daglab.helpers.graphql import DagsterClient
+
+        return DagsterClient.from_settings(settings or self.settings())
+
+
+class _State:
+    """What the error handler in cli.py needs to know about the running command."""
+
+    verbose: bool = False
+    json: bool = False
+
+
+state = _State()
+
+_GLOBAL_PARAMS: list[tuple[str, Any, Any]] = [
+    (
+        "url",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--url",
+                help="Dagster webserver URL (http/https, may carry a path prefix). Env: DAGLAB_URL.",
+                rich_help_panel=CONNECTION,
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    (
+        "host",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--host", help="Webserver host (with --dagster-port).", rich_help_panel=CONNECTION
+            ),
+        ],
+        None,
+    ),
+    (
+        "dagster_port",
+        Annotated[
+            int | None,
+            typer.Option("--dagster-port", help="Webserver port.", rich_help_panel=CONNECTION),
+        ],
+        None,
+    ),
+    (
+        "auth_token",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--auth-token",
+                help="API token (bearer by default). Env: DAGLAB_TOKEN, DAGSTER_CLOUD_API_TOKEN.",
+                rich_help_panel=CONNECTION,
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    (
+        "auth_type",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--auth-type",
+                help="How to send the token: bearer, basic or header.",
+                rich_help_panel=CONNECTION,
+            ),
+        ],
+        None,
+    ),
+    (
+        "header",
+        Annotated[
+            list[str] | None,
+            typer.Option(
+                "--header",
+                help="Extra HTTP header NAME=VALUE (repeatable).",
+                rich_help_panel=CONNECTION,
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    (
+        "profile",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--profile",
+                help="Profile in $XDG_CONFIG_HOME/daglab/config.toml. Env: DAGLAB_PROFILE.",
+                rich_help_panel=CONNECTION,
+            ),
+        ],
+        None,
+    ),
+    (
+        "http_timeout",
+        Annotated[
+            float | None,
+            typer.Option(
+                "--http-timeout",
+                help="Seconds to wait for each HTTP request (default 30).",
+                rich_help_panel=CONNECTION,
+            ),
+        ],
+        None,
+    ),
+    (
+        "json",
+        Annotated[
+            bool,
+            typer.Option(
+                "--json", help="Print one JSON document on stdout.", rich_help_panel=OUTPUT
+            ),
+        ],
+        False,
+    ),
+    (
+        "verbose",
+        Annotated[
+            bool,
+            typer.Option(
+                "--verbose",
+                "-v",
+                help="Log requests (secrets redacted) and show tracebacks.",
+                rich_help_panel=OUTPUT,
+            ),
+        ],
+        False,
+    ),
+]
+GLOBAL_NAMES = frozenset(name for name, _, _ in _GLOBAL_PARAMS)
+
+
+def with_global_options(func: F) -> F:
+    """Add the shared options to a command; it receives them as ``opts: GlobalOptions``."""
+    hints = typing.get_type_hints(func, include_extras=True)
+    own = [
+        p.replace(annotation=hints.get(p.name, p.annotation))
+        for p in inspect.signature(func).parameters.values()
+        if p.name != "opts"
+    ]
+    shared = [
+        inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+        )
+        for name, annotation, default in _GLOBAL_PARAMS
+    ]
+
+    @functools.wraps(func)
+    def wrapper(**kwargs: Any) -> Any:
+        values = {name: kwargs.pop(name) for name in GLOBAL_NAMES}
+        values["header"] = values["header"] or []
+        opts = GlobalOptions(**values)
+        state.verbose, state.json = opts.verbose, opts.json
+        setup_logging(opts.verbose)
+        try:
+            return func(opts=opts, **kwargs)
+        except KeyboardInterrupt:
+            from daglab.helpers.errors import InterruptedByUser
+
+            raise InterruptedByUser("Interrupted.") from None
+
+    wrapper.__signature__ = inspect.Signature(own + shared)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in own + shared}
+    del wrapper.__wrapped__
+    return typing.cast(F, wrapper)
+
+
+def setup_logging(verbose: bool) -> None:
+    if not verbose:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger("daglab")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG)
+
+
+def print_json(document: Any) -> None:
+    """The one JSON document a ``--json`` command prints on stdout."""
+    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def err(message: str) -> None:
+    """A line for the user on stderr (progress, notes, warnings)."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()

@@ -1,0 +1,1 @@
+"""The daglab library: what scripts and notebooks import."""

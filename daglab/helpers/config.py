@@ -1,0 +1,226 @@
+"""Where daglab connects, and with which credentials.
+
+Resolution, highest first (DESIGN.md): flags > environment (``DAGLAB_URL``, ``DAGLAB_TOKEN``,
+``DAGLAB_PROFILE``, ``DAGSTER_CLOUD_API_TOKEN``) > the chosen profile in
+``$XDG_CONFIG_HOME/daglab/config.toml`` > a running ``daglab dev`` server > ``http://localhost:3000``.
+An empty environment variable counts as unset.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from daglab.helpers.errors import BadInputError, ConfigFileError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+if TYPE_CHECKING:
+    from daglab.helpers.auth import AuthConfig
+
+DEFAULT_URL = "http://localhost:3000"
+DEFAULT_HTTP_TIMEOUT = 30.0
+
+
+def env_value(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """An environment variable, with empty counted as unset."""
+    value = (os.environ if env is None else env).get(name)
+    return value if value else None
+
+
+def config_dir(env: Mapping[str, str] | None = None) -> Path:
+    base = env_value("XDG_CONFIG_HOME", env)
+    return (Path(base) if base else Path.home() / ".config") / "daglab"
+
+
+def config_path(env: Mapping[str, str] | None = None) -> Path:
+    return config_dir(env) / "config.toml"
+
+
+def state_dir(env: Mapping[str, str] | None = None) -> Path:
+    base = env_value("XDG_STATE_HOME", env)
+    return (Path(base) if base else Path.home() / ".local" / "state") / "daglab"
+
+
+def dev_state_path(env: Mapping[str, str] | None = None) -> Path:
+    """The file a running ``daglab dev`` server describes itself in."""
+    return state_dir(env) / "dev.json"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_dev_state(env: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+    """The running ``daglab dev`` server's state, or None if none runs."""
+    path = dev_state_path(env)
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict) or not isinstance(state.get("url"), str):
+        return None
+    pid = state.get("pid")
+    if not isinstance(pid, int) or not _pid_alive(pid):
+        return None
+    return state
+
+
+def load_config_file(path: Path) -> dict[str, Any]:
+    """Parse config.toml; a missing file is an empty config, a malformed one exit 2."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigFileError(f"Cannot read the config file {path}: {exc.strerror}.") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigFileError(
+            f"The config file {path} is not valid TOML: {exc}.",
+            hint="Fix that line, or move the file aside.",
+        ) from None
+
+
+def check_url(url: str, origin: str) -> str:
+    """Accept an http(s) URL with an optional path prefix; return it without a trailing slash."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BadInputError(
+            f"The Dagster URL from {origin} must start with http:// or https:// and name a host.",
+            hint="For example: --url http://localhost:3000 or --url https://org.dagster.cloud/prod",
+        )
+    if any(ch in url for ch in "\r\n\t\x00 "):
+        raise BadInputError(
+            f"The Dagster URL from {origin} contains whitespace or control characters."
+        )
+    url = url.rstrip("/")
+    if url.endswith("/graphql"):
+        url = url[: -len("/graphql")]
+    return url
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """The resolved target: URL, credentials and where each came from."""
+
+    url: str
+    url_source: str
+    auth: AuthConfig | None = None
+    profile: str | None = None
+    http_timeout: float = DEFAULT_HTTP_TIMEOUT
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def graphql_url(self) -> str:
+        return f"{self.url}/graphql"
+
+    @property
+    def auth_source(self) -> str:
+        return self.auth.source if self.auth is not None else "none"
+
+    def __repr__(self) -> str:
+        return (
+            f"ConnectionSettings(url={self.url!r}, url_source={self.url_source!r}, "
+            f"auth={self.auth!r}, profile={self.profile!r}, http_timeout={self.http_timeout!r})"
+        )
+
+
+def resolve_connection(
+    *,
+    url: str | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    auth_token: str | None = None,
+    auth_type: str | None = None,
+    headers: list[str] | None = None,
+    profile: str | None = None,
+    http_timeout: float | None = None,
+    env: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> ConnectionSettings:
+    """Resolve the connection from flags, environment, profile, a dev server, or the default."""
+    from daglab.helpers.auth import resolve_auth
+
+    environ: Mapping[str, str] = os.environ if env is None else env
+    path = config_file or config_path(environ)
+    config = load_config_file(path)
+
+    profile_name = profile or env_value("DAGLAB_PROFILE", environ)
+    profile_origin = "--profile" if profile else "DAGLAB_PROFILE"
+    if profile_name is None and isinstance(config.get("default_profile"), str):
+        profile_name = config["default_profile"]
+        profile_origin = f"default_profile in {path}"
+    profile_table: dict[str, Any] = {}
+    if profile_name is not None:
+        profiles = config.get("profiles", {})
+        if not isinstance(profiles, dict) or profile_name not in profiles:
+            known = ", ".join(sorted(profiles)) if isinstance(profiles, dict) else ""
+            raise BadInputError(
+                f"No profile named {profile_name!r} (from {profile_origin}) in {path}.",
+                hint=f"Known profiles: {known}."
+                if known
+                else f"Add [profiles.{profile_name}] there.",
+            )
+        profile_table = profiles[profile_name]
+        if not isinstance(profile_table, dict):
+            raise ConfigFileError(f"[profiles.{profile_name}] in {path} must be a table.")
+
+    if url:
+        resolved, source = check_url(url, "--url"), "flag --url"
+    elif host or port:
+        if port is not None and not 0 < port < 65536:
+            raise BadInputError(f"--dagster-port must be between 1 and 65535, not {port}.")
+        host = host or "localhost"
+        if "://" in host:
+            raise BadInputError("--host takes a host name; use --url for a full URL.")
+        resolved = check_url(f"http://{host}:{port or 3000}", "--host/--dagster-port")
+        source = "flags --host/--dagster-port"
+    elif env_url := env_value("DAGLAB_URL", environ):
+        resolved, source = check_url(env_url, "DAGLAB_URL"), "env DAGLAB_URL"
+    elif isinstance(profile_table.get("url"), str):
+        resolved = check_url(profile_table["url"], f"profile {profile_name!r}")
+        source = f"profile {profile_name!r} ({path})"
+    elif (dev := read_dev_state(environ)) is not None:
+        resolved, source = check_url(dev["url"], "daglab dev"), "daglab dev server"
+    else:
+        resolved, source = DEFAULT_URL, "default"
+
+    timeout = http_timeout
+    if timeout is None and profile_table.get("http_timeout") is not None:
+        timeout = float(profile_table["http_timeout"])
+    if timeout is not None and timeout <= 0:
+        raise BadInputError("--http-timeout must be a positive number of seconds.")
+
+    auth = resolve_auth(
+        token=auth_token,
+        auth_type=auth_type,
+        headers=headers,
+        env=environ,
+        profile_name=profile_name,
+        profile_auth=profile_table.get("auth"),
+        config_file=path,
+    )
+    return ConnectionSettings(
+        url=resolved,
+        url_source=source,
+        auth=auth,
+        profile=profile_name,
+        http_timeout=timeout or DEFAULT_HTTP_TIMEOUT,
+    )

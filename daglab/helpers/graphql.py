@@ -1,0 +1,286 @@
+"""DagsterClient: HTTP transport, retries, error mapping and version detection.
+
+Knows HTTP and GraphQL, nothing about the CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import re
+import time
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from daglab import __version__
+from daglab.helpers import errors
+from daglab.helpers.auth import AuthConfig, redact_headers, redact_text
+from daglab.helpers.config import DEFAULT_HTTP_TIMEOUT, ConnectionSettings, check_url
+from daglab.helpers.queries import VERSION, Document
+
+log = logging.getLogger("daglab.http")
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+NEWEST_KNOWN: tuple[int, int] = (1, 13)
+
+
+def parse_version(text: str) -> tuple[int, int]:
+    """``"1.7.16"`` → ``(1, 7)``; a dev build (``1!0+dev``) counts as the newest known."""
+    match = re.match(r"^(\d+)\.(\d+)", text.strip())
+    if not match:
+        return NEWEST_KNOWN
+    return int(match.group(1)), int(match.group(2))
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def check_union(
+    payload: Mapping[str, Any] | None, ok: str | Iterable[str], what: str
+) -> Mapping[str, Any]:
+    """Return ``payload`` if its ``__typename`` is one of ``ok``; raise daglab's error otherwise."""
+    ok_names = {ok} if isinstance(ok, str) else set(ok)
+    if payload is None:
+        raise errors.BadResponseError(f"The server returned no data for {what}.")
+    typename = payload.get("__typename")
+    if typename in ok_names:
+        return payload
+    message = payload.get("message") or f"{what} failed with {typename}"
+    if typename == "PythonError":
+        raise errors.DagsterPythonError(
+            f"The Dagster server raised an error while {what}: {message}",
+            class_name=payload.get("className"),
+        )
+    if typename == "UnauthorizedError":
+        raise errors.AuthError(f"Dagster refused {what}: {message}")
+    raise errors.ServerError(f"{what} failed: {message} ({typename})")
+
+
+class DagsterClient:
+    """An async GraphQL client for one Dagster webserver, on one pooled ``httpx.AsyncClient``.
+
+    Queries are retried with exponential backoff and jitter on connection errors, timeouts,
+    429 (honouring Retry-After), 502, 503 and 504. A mutation is re-sent only when it surely
+    never reached the server (the connection could not be made, or a 429).
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        auth: AuthConfig | None = None,
+        timeout: float = DEFAULT_HTTP_TIMEOUT,
+        max_retries: int = 3,
+        backoff_base: float = 0.25,
+        backoff_max: float = 8.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if url is None:
+            url = f"http://{host or 'localhost'}:{port or 3000}"
+        self.url = check_url(url, "the client")
+        self.graphql_url = f"{self.url}/graphql"
+        self.auth = auth
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self._version: str | None = None
+        self._version_lock = asyncio.Lock()
+        self._secrets = auth.secrets() if auth is not None else []
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            transport=transport,
+            auth=auth.httpx_auth() if auth is not None else None,
+            headers={"User-Agent": f"daglab/{__version__}", **(headers or {})},
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        )
+
+    @classmethod
+    def from_settings(cls, settings: ConnectionSettings, **kwargs: Any) -> DagsterClient:
+        return cls(settings.url, auth=settings.auth, timeout=settings.http_timeout, **kwargs)
+
+    async def __aenter__(self) -> DagsterClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def __repr__(self) -> str:
+        return f"DagsterClient(url={self.url!r}, auth={self.auth!r})"
+
+    # -- requests --------------------------------------------------------------------------
+
+    async def execute(
+        self,
+        document: Document | str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        retry: bool | None = None,
+    ) -> dict[str, Any]:
+        """Send one GraphQL document; return its ``data`` or raise a daglab error."""
+        if isinstance(document, Document):
+            text, name, is_mutation = document.text, document.name, document.is_mutation
+        else:
+            text, name = document, None
+            is_mutation = document.lstrip().startswith("mutation")
+        body: dict[str, Any] = {"query": text, "variables": dict(variables or {})}
+        if name:
+            body["operationName"] = name
+        may_resend = (not is_mutation) if retry is None else retry
+        attempt = 0
+        while True:
+            try:
+                response = await self._post(body, name)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                if attempt >= self.max_retries:
+                    raise errors.UnreachableError(
+                        f"Cannot reach the Dagster server at {self.url}: {self._describe(exc)}.",
+                        hint="Is the webserver running and the URL right? (--url, DAGLAB_URL)",
+                    ) from None
+                delay = self._backoff(attempt)
+            except httpx.TimeoutException as exc:
+                if not may_resend or attempt >= self.max_retries:
+                    raise errors.RequestTimeoutError(
+                        f"The Dagster server at {self.url} did not answer within "
+                        f"{self.timeout:g}s ({type(exc).__name__}).",
+                        hint="Raise --http-timeout if the server is just slow.",
+                    ) from None
+                delay = self._backoff(attempt)
+            except httpx.TransportError as exc:
+                if not may_resend or attempt >= self.max_retries:
+                    raise errors.UnreachableError(
+                        f"Lost the connection to the Dagster server at {self.url}: "
+                        f"{self._describe(exc)}."
+                    ) from None
+                delay = self._backoff(attempt)
+            else:
+                status = response.status_code
+                retryable = status in RETRY_STATUSES and (may_resend or status == 429)
+                if retryable and attempt < self.max_retries:
+                    wait = _retry_after(response) if status in (429, 503) else None
+                    delay = min(wait, 60.0) if wait is not None else self._backoff(attempt)
+                    log.debug("HTTP %s from %s; retrying in %.2fs", status, self.url, delay)
+                else:
+                    return self._data(response, name)
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    async def _post(self, body: dict[str, Any], name: str | None) -> httpx.Response:
+        started = time.perf_counter()
+        response = await self._http.post(self.graphql_url, json=body)
+        if log.isEnabledFor(logging.DEBUG):
+            headers = redact_headers(dict(response.request.headers), self._secrets)
+            log.debug(
+                "POST %s %s -> %s in %.0f ms; request headers %s",
+                self.graphql_url,
+                name or "(anonymous)",
+                response.status_code,
+                (time.perf_counter() - started) * 1000,
+                headers,
+            )
+        return response
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self.backoff_max, self.backoff_base * (2**attempt))
+        return random.uniform(ceiling / 2, ceiling)
+
+    def _describe(self, exc: Exception) -> str:
+        return redact_text(str(exc) or type(exc).__name__, self._secrets)
+
+    def _data(self, response: httpx.Response, name: str | None) -> dict[str, Any]:
+        status = response.status_code
+        what = f"{name} at {self.graphql_url}" if name else self.graphql_url
+        if status in (401, 403):
+            source = self.auth.source if self.auth is not None else "none (no credentials sent)"
+            verb = "rejected the credentials" if status == 401 else "denied access"
+            raise errors.AuthError(
+                f"The server {verb} (HTTP {status}). Credentials used: {source}.",
+                hint="Check the token (--auth-token, DAGLAB_TOKEN, DAGSTER_CLOUD_API_TOKEN or the profile).",
+            )
+        if status in (301, 302, 303, 307, 308):
+            location = response.headers.get("location", "?")
+            raise errors.HTTPStatusError(
+                f"The server redirected {what} to {location} (HTTP {status}); daglab does not "
+                "follow redirects, so credentials never go to another host.",
+                status,
+                hint="Use the final URL with --url.",
+            )
+        try:
+            payload = response.json()
+        except ValueError:
+            kind = response.headers.get("content-type", "no content type").split(";")[0]
+            raise errors.BadResponseError(
+                f"The server at {self.url} answered HTTP {status} with {kind}, not GraphQL JSON.",
+                hint="Is the URL the Dagster webserver (with its path prefix)? A proxy may be in the way.",
+            ) from None
+        if not isinstance(payload, dict):
+            raise errors.BadResponseError(
+                f"The server at {self.url} sent JSON that is not an object."
+            )
+        gql_errors = payload.get("errors")
+        if gql_errors:
+            messages = "; ".join(
+                str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in gql_errors[:3]
+            )
+            raise errors.GraphQLError(
+                f"The Dagster server rejected {name or 'the request'} (HTTP {status}): "
+                f"{redact_text(messages, self._secrets)}",
+                [e for e in gql_errors if isinstance(e, dict)],
+            )
+        if status >= 400:
+            if status == 404:
+                raise errors.HTTPStatusError(
+                    f"No GraphQL endpoint at {self.graphql_url} (HTTP 404).",
+                    status,
+                    hint="Check the URL and its path prefix.",
+                )
+            raise errors.HTTPStatusError(
+                f"The Dagster server answered HTTP {status} to {name or 'the request'}.", status
+            )
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            raise errors.BadResponseError(f"The server at {self.url} sent a response without data.")
+        return data
+
+    # -- version ---------------------------------------------------------------------------
+
+    async def server_version(self) -> str:
+        """The webserver's Dagster version (``"1.7.16"``), read once per client."""
+        if self._version is None:
+            async with self._version_lock:
+                if self._version is None:
+                    data = await self.execute(VERSION)
+                    self._version = str(data.get("version") or "")
+        return self._version
+
+    async def version_tuple(self) -> tuple[int, int]:
+        return parse_version(await self.server_version())

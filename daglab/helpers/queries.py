@@ -1,0 +1,370 @@
+"""Every GraphQL document daglab sends, named, in one place.
+
+A document may be gated to a range of Dagster minor versions where the schema differs
+(see shared/research/graphql-versions.md). ``tests/unit/test_schema_coverage.py`` validates each
+document against the SDL of every version it may be sent to. User text never goes into a
+document: it travels as GraphQL variables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Version = tuple[int, int]
+
+OLDEST: Version = (1, 7)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A named GraphQL document and the Dagster minor versions it is valid on (inclusive)."""
+
+    name: str
+    text: str
+    min_version: Version = OLDEST
+    max_version: Version | None = None
+
+    def supports(self, version: Version) -> bool:
+        if version < self.min_version:
+            return False
+        return self.max_version is None or version <= self.max_version
+
+    @property
+    def is_mutation(self) -> bool:
+        return self.text.lstrip().startswith("mutation")
+
+
+def pick(version: Version, *documents: Document) -> Document:
+    """The first of ``documents`` valid on ``version``."""
+    for doc in documents:
+        if doc.supports(version):
+            return doc
+    raise LookupError(f"no document among {[d.name for d in documents]} supports {version}")
+
+
+VERSION = Document("DaglabVersion", "query DaglabVersion { version }")
+
+WORKSPACE = Document(
+    "DaglabWorkspace",
+    """
+query DaglabWorkspace {
+  workspaceOrError {
+    __typename
+    ... on Workspace {
+      locationEntries {
+        name
+        loadStatus
+        updatedTimestamp
+        locationOrLoadError {
+          __typename
+          ... on RepositoryLocation { name repositories { name } }
+          ... on PythonError { message className }
+        }
+      }
+    }
+    ... on PythonError { message className }
+  }
+}
+""",
+)
+
+# Repository.pipelines, not Repository.jobs: jobs{isAssetJob} is HTTP 500 on 1.11.15-1.12.13.
+JOBS = Document(
+    "DaglabJobs",
+    """
+query DaglabJobs {
+  repositoriesOrError {
+    __typename
+    ... on RepositoryConnection {
+      nodes {
+        name
+        location { name }
+        pipelines { name description isJob isAssetJob tags { key value } }
+      }
+    }
+    ... on PythonError { message className }
+  }
+}
+""",
+)
+
+REPOSITORIES = Document(
+    "DaglabRepositories",
+    """
+query DaglabRepositories {
+  repositoriesOrError {
+    __typename
+    ... on RepositoryConnection { nodes { name location { name } } }
+    ... on PythonError { message className }
+  }
+}
+""",
+)
+
+_ASSET_FIELDS = """
+          assetKey { path }
+          groupName
+          description
+          computeKind
+          tags { key value }
+          isPartitioned
+          partitionDefinition { type description }
+          isExecutable
+          isObservable
+          jobNames
+          dependencyKeys { path }
+"""
+
+# 1.7: `isSource` and no `kinds`/`isMaterializable`; 1.8+: the reverse.
+ASSETS_1_7 = Document(
+    "DaglabAssets",
+    """
+query DaglabAssets {
+  repositoriesOrError {
+    __typename
+    ... on RepositoryConnection {
+      nodes {
+        name
+        location { name }
+        assetNodes {"""
+    + _ASSET_FIELDS
+    + """          isSource
+        }
+      }
+    }
+    ... on PythonError { message className }
+  }
+}
+""",
+    max_version=(1, 7),
+)
+
+ASSETS = Document(
+    "DaglabAssets",
+    """
+query DaglabAssets {
+  repositoriesOrError {
+    __typename
+    ... on RepositoryConnection {
+      nodes {
+        name
+        location { name }
+        assetNodes {"""
+    + _ASSET_FIELDS
+    + """          isMaterializable
+          kinds
+        }
+      }
+    }
+    ... on PythonError { message className }
+  }
+}
+""",
+    min_version=(1, 8),
+)
+
+CONFIG_VALID = Document(
+    "DaglabConfigValid",
+    """
+query DaglabConfigValid(
+  $selector: PipelineSelector!
+  $mode: String!
+  $runConfigData: RunConfigData
+) {
+  isPipelineConfigValid(pipeline: $selector, mode: $mode, runConfigData: $runConfigData) {
+    __typename
+    ... on PipelineConfigValidationValid { pipelineName }
+    ... on RunConfigValidationInvalid { pipelineName errors { message path reason } }
+    ... on PipelineNotFoundError { message }
+    ... on InvalidSubsetError { message }
+    ... on PythonError { message className }
+  }
+}
+""",
+)
+
+CONFIG_SCHEMA = Document(
+    "DaglabConfigSchema",
+    """
+query DaglabConfigSchema($selector: PipelineSelector!) {
+  runConfigSchemaOrError(selector: $selector) {
+    __typename
+    ... on RunConfigSchema { rootDefaultYaml }
+    ... on PipelineNotFoundError { message }
+    ... on InvalidSubsetError { message }
+    ... on ModeNotFoundError { message }
+    ... on PythonError { message className }
+  }
+}
+""",
+)
+
+LAUNCH_RUN = Document(
+    "DaglabLaunchRun",
+    """
+mutation DaglabLaunchRun($executionParams: ExecutionParams!) {
+  launchRun(executionParams: $executionParams) {
+    __typename
+    ... on LaunchRunSuccess { run { id runId status jobName } }
+    ... on RunConfigValidationInvalid { pipelineName errors { message path reason } }
+    ... on InvalidStepError { invalidStepKey }
+    ... on InvalidOutputError { stepKey invalidOutputName }
+    ... on Error { message }
+    ... on PythonError { className }
+  }
+}
+""",
+)
+
+_RUN_FIELDS = """
+      id
+      runId
+      status
+      jobName
+      creationTime
+      startTime
+      endTime
+      tags { key value }
+      assetSelection { path }
+      repositoryOrigin { repositoryName repositoryLocationName }
+"""
+
+RUN = Document(
+    "DaglabRun",
+    """
+query DaglabRun($runId: ID!) {
+  runOrError(runId: $runId) {
+    __typename
+    ... on Run {"""
+    + _RUN_FIELDS
+    + """    }
+    ... on RunNotFoundError { message }
+    ... on PythonError { message className }
+  }
+}
+""",
+)
+
+_EVENT_FIELDS = """
+        events {
+          __typename
+          ... on MessageEvent { message timestamp level stepKey eventType }
+          ... on ErrorEvent { error { message className } }
+          ... on MaterializationEvent { assetKey { path } }
+        }
+        cursor
+        hasMore
+"""
+
+# One round trip per poll: the run's status and the events since the last cursor.
+RUN_PROGRESS = Document(
+    "DaglabRunProgress",
+    """
+query DaglabRunProgress($runId: ID!, $afterCursor: String, $limit: Int) {
+  runOrError(runId: $runId) {
+    __typename
+    ... on Run {"""
+    + _RUN_FIELDS
+    + """    }
+    ... on RunNotFoundError { message }
+    ... on PythonError { message className }
+  }
+  logsForRun(runId: $runId, afterCursor: $afterCursor, limit: $limit) {
+    __typename
+    ... on EventConnection {"""
+    + _EVENT_FIELDS
+    + """    }
+    ... on RunNotFoundError { message }
+    ... on PythonError { message className }
+  }
+}
+""",
+)
+
+RUN_EVENTS = Document(
+    "DaglabRunEvents",
+    """
+query DaglabRunEvents($runId: ID!, $afterCursor: String, $limit: Int) {
+  logsForRun(runId: $runId, afterCursor: $afterCursor, limit: $limit) {
+    __typename
+    ... on EventConnection {"""
+    + _EVENT_FIELDS
+    + """    }
+    ... on RunNotFoundError { message }
+    ... on PythonError { message className }
+  }
+}
+""",
+)
+
+RUNS_BY_TAG = Document(
+    "DaglabRunsByTag",
+    """
+query DaglabRunsByTag($filter: RunsFilter, $limit: Int) {
+  runsOrError(filter: $filter, limit: $limit) {
+    __typename
+    ... on Runs { results { id runId status jobName } }
+    ... on InvalidPipelineRunsFilterError { message }
+    ... on PythonError { message className }
+  }
+}
+""",
+)
+
+TERMINATE_RUN = Document(
+    "DaglabTerminateRun",
+    """
+mutation DaglabTerminateRun($runId: String!, $terminatePolicy: TerminateRunPolicy) {
+  terminateRun(runId: $runId, terminatePolicy: $terminatePolicy) {
+    __typename
+    ... on TerminateRunSuccess { run { id status } }
+    ... on TerminateRunFailure { message run { id status } }
+    ... on RunNotFoundError { message }
+    ... on UnauthorizedError { message }
+    ... on PythonError { message className }
+  }
+}
+""",
+)
+
+INSTANCE = Document(
+    "DaglabInstance",
+    """
+query DaglabInstance {
+  instance {
+    runQueuingSupported
+    daemonHealth {
+      daemonStatus(daemonType: "QUEUED_RUN_COORDINATOR") { healthy required }
+    }
+  }
+}
+""",
+)
+
+# Optional follow mode (legacy graphql-ws protocol only; the stream never completes).
+RUN_LOGS_SUBSCRIPTION = Document(
+    "DaglabRunLogs",
+    """
+subscription DaglabRunLogs($runId: ID!, $cursor: String) {
+  pipelineRunLogs(runId: $runId, cursor: $cursor) {
+    __typename
+    ... on PipelineRunLogsSubscriptionSuccess {
+      messages {
+        __typename
+        ... on MessageEvent { message timestamp level stepKey eventType }
+        ... on ErrorEvent { error { message className } }
+        ... on MaterializationEvent { assetKey { path } }
+      }
+      hasMorePastEvents
+      cursor
+    }
+    ... on PipelineRunLogsSubscriptionFailure { message missingRunId }
+  }
+}
+""",
+)
+
+
+def all_documents() -> list[Document]:
+    """Every document in this module, for the schema coverage test."""
+    return [value for value in globals().values() if isinstance(value, Document)]
