@@ -1,0 +1,66 @@
+"""The test harness: real Dagster servers per minor version, the mock, the pytest plugin.
+
+Importing this package is cheap; the heavy parts load on first use::
+
+    from daglab.harness import DagsterServer, FIXTURE_WORKSPACE
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+# The fixture project lives in the repository checkout, next to the package.
+FIXTURE_PROJECT = Path(__file__).resolve().parents[2] / "fixtures" / "dagster_project"
+FIXTURE_WORKSPACE = FIXTURE_PROJECT / "workspace.yaml"
+FIXTURE_WORKSPACE_BROKEN = FIXTURE_PROJECT / "workspace_broken.yaml"
+FIXTURE_WORKSPACE_GENERATED = FIXTURE_PROJECT / "workspace_generated.yaml"
+
+if TYPE_CHECKING:
+    from daglab.harness.envs import (
+        NEWEST,
+        OLDEST,
+        SUPPORTED_VERSIONS,
+        EnvInstallError,
+        HarnessError,
+        UvNotFoundError,
+        ensure_env,
+    )
+    from daglab.harness.server import DagsterServer, ServerStartError
+
+_LAZY = {
+    "DagsterServer": "daglab.harness.server",
+    "ServerStartError": "daglab.harness.server",
+    "SUPPORTED_VERSIONS": "daglab.harness.envs",
+    "OLDEST": "daglab.harness.envs",
+    "NEWEST": "daglab.harness.envs",
+    "HarnessError": "daglab.harness.envs",
+    "UvNotFoundError": "daglab.harness.envs",
+    "EnvInstallError": "daglab.harness.envs",
+    "ensure_env": "daglab.harness.envs",
+}
+
+__all__ = [
+    "FIXTURE_PROJECT",
+    "FIXTURE_WORKSPACE",
+    "FIXTURE_WORKSPACE_BROKEN",
+    "FIXTURE_WORKSPACE_GENERATED",
+    "NEWEST",
+    "OLDEST",
+    "SUPPORTED_VERSIONS",
+    "DagsterServer",
+    "EnvInstallError",
+    "HarnessError",
+    "ServerStartError",
+    "UvNotFoundError",
+    "ensure_env",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'daglab.harness' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
