@@ -1,7 +1,170 @@
-"""``daglab dev`` (being built)."""
+"""``daglab dev``: a local Dagster server for trying daglab out, in the background.
+
+Only typer and the standard library are imported at module level; the harness loads when a
+command runs.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
 
-app = typer.Typer(help="(being built)", no_args_is_help=True)
+app = typer.Typer(
+    help="Run a local Dagster server (the fixture project, or yours) for daglab to talk to.",
+    no_args_is_help=True,
+)
+
+EXIT_BAD_INPUT = 2
+EXIT_SERVER = 3
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(message.rstrip("\n") + "\n")
+
+
+def _uptime(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
+
+
+@app.command()
+def up(
+    project_dir: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A directory with a workspace.yaml, or the workspace file itself "
+            "(default: daglab's fixture project).",
+            show_default=False,
+        ),
+    ] = None,
+    dagster_version: Annotated[
+        str | None,
+        typer.Option(
+            "--dagster-version",
+            help="Dagster minor version to run, e.g. 1.9 (default: the newest supported).",
+            show_default=False,
+        ),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", help="Port to listen on (default: a free one).", show_default=False),
+    ] = None,
+    foreground: Annotated[
+        bool,
+        typer.Option("--foreground", help="Stay attached and stop the server on Ctrl-C."),
+    ] = False,
+) -> None:
+    """Start dagster-webserver + dagster-daemon in the background and print the URL."""
+    from daglab.harness import devserver
+    from daglab.harness.envs import NEWEST, HarnessError, normalize_minor
+
+    try:
+        minor = normalize_minor(dagster_version or NEWEST)
+        workspace = devserver.find_workspace(project_dir)
+    except HarnessError as exc:
+        _err(f"Error: {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if port is not None and not 0 < port < 65536:
+        _err(f"Error: --port must be between 1 and 65535, not {port}.")
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+    running = devserver.running_state()
+    if running is not None:
+        if running.get("workspace") == str(workspace) and running.get("minor") == minor:
+            _err(f"A dev server already runs Dagster {running.get('version')} on this project.")
+            typer.echo(running["url"])
+            return
+        _err(
+            f"Error: a dev server already runs at {running['url']} "
+            f"(Dagster {running.get('version')}, {running.get('workspace')}).\n"
+            "Stop it first with: daglab dev down"
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+    _err(f"Starting Dagster {minor} on {workspace} (the first start installs Dagster) ...")
+    if foreground:
+        log_dir = devserver.new_log_dir()
+        _err(f"Logs: {log_dir}. Press Ctrl-C to stop.")
+        code = devserver.serve(workspace, minor, port, log_dir, foreground=True)
+        raise typer.Exit(EXIT_SERVER if code else 0)
+    try:
+        state = devserver.start_background(workspace, minor, port)
+    except HarnessError as exc:
+        _err(f"Error: {exc}")
+        raise typer.Exit(EXIT_SERVER) from None
+    for name, message in (state.get("failed_locations") or {}).items():
+        _err(f"Warning: code location {name!r} failed to load: {message.splitlines()[0]}")
+    _err(
+        f"Dagster {state['version']} ready in {state.get('startup_seconds')}s; "
+        f"logs in {state['log_dir']}. Stop it with: daglab dev down"
+    )
+    typer.echo(state["url"])
+
+
+def _status_doc(state: dict[str, Any] | None) -> dict[str, Any]:
+    if state is None:
+        return {"running": False}
+    from daglab.harness import devserver
+
+    doc = dict(state)
+    doc["running"] = True
+    doc["uptime_seconds"] = round(time.time() - float(state.get("started_at", time.time())), 1)
+    doc["pids"] = devserver.state_pids(state)
+    return doc
+
+
+@app.command()
+def status(
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout.")
+    ] = False,
+) -> None:
+    """Show the running dev server (URL, version, PIDs, uptime), if any."""
+    from daglab.harness import devserver
+
+    doc = _status_doc(devserver.running_state())
+    if json_output:
+        typer.echo(json.dumps(doc, indent=2, sort_keys=True))
+        return
+    if not doc["running"]:
+        typer.echo("No daglab dev server is running. Start one with: daglab dev up")
+        return
+    rows = [
+        ("URL", doc["url"]),
+        ("Dagster", doc.get("version", "?")),
+        ("Workspace", doc.get("workspace", "?")),
+        ("Uptime", _uptime(doc["uptime_seconds"])),
+        ("PIDs", " ".join(str(p) for p in doc["pids"])),
+        ("Logs", doc.get("log_dir", "?")),
+    ]
+    for label, value in rows:
+        typer.echo(f"{label + ':':<11}{value}")
+    for name, message in (doc.get("failed_locations") or {}).items():
+        typer.echo(f"{'Failed:':<11}{name}: {message.splitlines()[0]}")
+
+
+@app.command()
+def down() -> None:
+    """Stop the dev server and every process it started."""
+    from daglab.harness import devserver
+
+    state = devserver.read_raw_state()
+    if state is None:
+        typer.echo("No daglab dev server is running.")
+        return
+    running = devserver.running_state() is not None
+    left = devserver.stop_state(state)
+    if left:
+        _err(f"Error: these processes of the dev server did not stop: {left}")
+        raise typer.Exit(EXIT_SERVER)
+    if running:
+        typer.echo(f"Stopped the dev server at {state.get('url')}.")
+    else:
+        typer.echo("No daglab dev server was running; removed its stale state.")

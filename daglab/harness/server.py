@@ -298,7 +298,10 @@ class DagsterServer:
         return ServerStartError("\n".join(parts))
 
     def _check_alive(self) -> None:
-        for name, proc in (("dagster-webserver", self._webserver), ("dagster-daemon", self._daemon)):
+        for name, proc in (
+            ("dagster-webserver", self._webserver),
+            ("dagster-daemon", self._daemon),
+        ):
             if proc is not None and proc.poll() is not None:
                 raise self._failure(f"{name} exited with code {proc.returncode}")
 
@@ -362,7 +365,9 @@ class DagsterServer:
 
         roots = self._root_pids()
         if roots:
-            left = procs.stop_family(roots, pgid=self._pgid, harness_id=self.harness_id, grace=grace)
+            left = procs.stop_family(
+                roots, pgid=self._pgid, harness_id=self.harness_id, grace=grace
+            )
             for proc in (self._webserver, self._daemon):
                 if proc is not None:
                     with contextlib.suppress(subprocess.TimeoutExpired):

@@ -1,0 +1,266 @@
+"""What ``daglab dev`` runs: a supervisor that keeps one DagsterServer up until told to stop.
+
+``daglab dev up`` spawns ``python -m daglab.harness.devserver ...`` in a new session. The
+supervisor starts the server, writes the state file (``daglab.helpers.config.dev_state_path()``)
+once it is ready, and on SIGTERM/SIGINT stops the server and removes the file. ``daglab dev
+down`` signals the supervisor, then kills by PID whatever is left of the server's family.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from daglab.harness.envs import HarnessError
+
+UP_TIMEOUT = 600.0  # includes creating the Dagster environment on a fresh machine
+
+
+class DevServerError(HarnessError):
+    """The dev server did not start, or could not be stopped."""
+
+
+def state_path() -> Path:
+    from daglab.helpers.config import dev_state_path
+
+    return dev_state_path()
+
+
+def read_raw_state() -> dict[str, Any] | None:
+    """The state file as written, even if its supervisor is gone (for cleanup)."""
+    try:
+        data = json.loads(state_path().read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def running_state() -> dict[str, Any] | None:
+    """The state of the running dev server, or None."""
+    from daglab.helpers.config import read_dev_state
+
+    return read_dev_state()
+
+
+def _write_state(state: dict[str, Any]) -> None:
+    path = state_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(state, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def _remove_state(pid: int) -> None:
+    """Remove the state file if it is still ours."""
+    state = read_raw_state()
+    if state is not None and state.get("pid") == pid:
+        state_path().unlink(missing_ok=True)
+
+
+def logs_root() -> Path:
+    return state_path().parent / "dev-logs"
+
+
+# -- the supervisor ------------------------------------------------------------------------------
+
+
+class _Stopped(Exception):
+    """SIGTERM/SIGINT arrived while the server was still starting."""
+
+
+def _create_time(pid: int) -> float | None:
+    import psutil
+
+    try:
+        return float(psutil.Process(pid).create_time())
+    except psutil.Error:
+        return None
+
+
+def serve(workspace: Path, minor: str, port: int | None, log_dir: Path, foreground: bool) -> int:
+    """Run a server until SIGTERM/SIGINT; the state file exists exactly while it is ready."""
+    from daglab.harness.server import DagsterServer
+
+    stop = threading.Event()
+    ready = False
+
+    def _on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+        if not ready:
+            raise _Stopped
+
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    if not foreground:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    server = DagsterServer(minor, workspace=workspace, port=port, log_dir=log_dir)
+    me = os.getpid()
+    try:
+        try:
+            server.start()
+        except HarnessError as exc:
+            print(f"daglab dev: {exc}", file=sys.stderr, flush=True)
+            return 1
+        ready = True
+        state = {
+            "url": server.url,
+            "pid": me,
+            "pid_create_time": _create_time(me),
+            "pgid": server.pgid,
+            "version": server.version,
+            "minor": server.minor,
+            "workspace": str(server.workspace),
+            "log_dir": str(server.log_dir),
+            "started_at": time.time(),
+            "startup_seconds": server.startup_seconds,
+            "harness_id": server.harness_id,
+            "failed_locations": server.failed_locations,
+        }
+        _write_state(state)
+        print(f"daglab dev: Dagster {server.version} ready at {server.url}", flush=True)
+        while not stop.wait(1.0):
+            if not server.pids():  # everything died under us
+                print("daglab dev: the Dagster processes exited", file=sys.stderr, flush=True)
+                return 1
+        return 0
+    except _Stopped:
+        return 0
+    finally:
+        ready = True  # a second signal must not interrupt the teardown
+        _remove_state(me)
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m daglab.harness.devserver")
+    parser.add_argument("--workspace", required=True, type=Path)
+    parser.add_argument("--dagster-version", required=True)
+    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--log-dir", required=True, type=Path)
+    args = parser.parse_args(argv)
+    return serve(args.workspace, args.dagster_version, args.port, args.log_dir, foreground=False)
+
+
+# -- what the CLI calls --------------------------------------------------------------------------
+
+
+def find_workspace(project: Path | None) -> Path:
+    """The workspace.yaml of ``project`` (a directory or the file itself); default the fixture."""
+    from daglab.harness import FIXTURE_PROJECT
+
+    target = project if project is not None else FIXTURE_PROJECT
+    workspace = target if target.is_file() else target / "workspace.yaml"
+    if not workspace.is_file():
+        where = "the fixture project of this daglab checkout" if project is None else str(target)
+        raise DevServerError(f"No workspace.yaml found in {where} ({workspace}).")
+    return workspace.resolve()
+
+
+def new_log_dir() -> Path:
+    log_dir = logs_root() / time.strftime("%Y%m%d-%H%M%S")
+    suffix = 0
+    while log_dir.exists():
+        suffix += 1
+        log_dir = logs_root() / f"{time.strftime('%Y%m%d-%H%M%S')}-{suffix}"
+    log_dir.mkdir(parents=True)
+    return log_dir
+
+
+def start_background(workspace: Path, minor: str, port: int | None) -> dict[str, Any]:
+    """Spawn the supervisor detached, wait until it is ready, and return its state."""
+    log_dir = new_log_dir()
+    cmd = [
+        sys.executable,
+        "-m",
+        "daglab.harness.devserver",
+        "--workspace",
+        str(workspace),
+        "--dagster-version",
+        minor,
+        "--log-dir",
+        str(log_dir),
+    ]
+    if port is not None:
+        cmd += ["--port", str(port)]
+    supervisor_log = log_dir / "supervisor.log"
+    with open(supervisor_log, "ab") as out:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+        )
+    deadline = time.monotonic() + UP_TIMEOUT
+    while time.monotonic() < deadline:
+        code = proc.poll()
+        state = read_raw_state()
+        if state is not None and state.get("pid") == proc.pid:
+            return state
+        if code is not None:
+            tail = "\n".join(supervisor_log.read_text(errors="replace").splitlines()[-30:])
+            raise DevServerError(f"The dev server did not start (exit code {code}).\n{tail}")
+        time.sleep(0.5)
+    stop_state({"pid": proc.pid, "pid_create_time": _create_time(proc.pid)})
+    raise DevServerError(f"The dev server was not ready after {UP_TIMEOUT:.0f}s; logs: {log_dir}")
+
+
+def state_pids(state: dict[str, Any]) -> list[int]:
+    """The supervisor and every live process of its server."""
+    from daglab.harness import procs
+
+    roots = [state["pid"]] if isinstance(state.get("pid"), int) else []
+    harness_id = state.get("harness_id") if isinstance(state.get("harness_id"), str) else None
+    return sorted(p.pid for p in procs.family(roots, harness_id))
+
+
+def _is_supervisor(state: dict[str, Any]) -> bool:
+    """Whether the state's pid is still that supervisor (not a reused PID)."""
+    pid = state.get("pid")
+    if not isinstance(pid, int):
+        return False
+    created = _create_time(pid)
+    expected = state.get("pid_create_time")
+    if created is None:
+        return False
+    return not isinstance(expected, (int, float)) or abs(created - expected) < 1.0
+
+
+def stop_state(state: dict[str, Any], timeout: float = 30.0) -> list[int]:
+    """Stop the supervisor of ``state`` and everything it spawned; return PIDs left alive.
+
+    Only the supervisor (checked by its start time) and processes tagged with the state's
+    harness id are signalled, so a stale state file never hits an unrelated process.
+    """
+    from daglab.harness import procs
+
+    pid = state.get("pid")
+    harness_id = state.get("harness_id") if isinstance(state.get("harness_id"), str) else None
+    roots: list[int] = []
+    if isinstance(pid, int) and _is_supervisor(state):
+        roots = [pid]
+        # The supervisor tears its server down on SIGTERM; give it the time to do so.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while procs.pids_alive([pid]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    left = procs.stop_family(roots, harness_id=harness_id, grace=3.0)
+    if isinstance(pid, int):
+        _remove_state(pid)
+    return left
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""pytest plugin ``daglab`` (entry point ``pytest11``): real Dagster servers as fixtures.
+
+- ``--dagster-version X`` (or ``DAGLAB_DAGSTER_VERSION``; default the newest supported minor)
+  picks the Dagster minor for the whole session.
+- ``dagster_version``: that minor, e.g. ``"1.9"``.
+- ``dagster_server``: one ``DagsterServer`` on the fixture workspace, started on first use and
+  shared by every test of the session.
+- ``broken_dagster_server``: the same on ``workspace_broken.yaml`` (location ``broken`` fails to
+  load), without the daemon; started only if a test asks for it.
+
+Tests marked ``e2e`` are skipped only when uv is missing (nothing can install Dagster then);
+any other failure to provide a server is an error. Importing this module is cheap: it is
+loaded by every pytest run, including unit runs on machines without Dagster.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from daglab.harness.server import DagsterServer
+
+_VERSION_ENV = "DAGLAB_DAGSTER_VERSION"
+_READY_TIMEOUT_ENV = "DAGLAB_HARNESS_READY_TIMEOUT"
+# (description, seconds to ready) of every server the harness started in this session.
+_READY_TIMES: list[tuple[str, float]] = []
+_uv_checked = False
+_uv_missing_reason: str | None = None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("daglab", "daglab harness")
+    group.addoption(
+        "--dagster-version",
+        action="store",
+        default=None,
+        metavar="MINOR",
+        help=f"Dagster minor version for e2e tests, e.g. 1.9 (env {_VERSION_ENV}; "
+        "default: the newest supported).",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: runs against a real dagster-webserver")
+    config.addinivalue_line("markers", "smoke: the e2e subset CI runs on every Dagster version")
+
+
+def _uv_missing() -> str | None:
+    """Why e2e tests cannot run here (uv missing), or None. Checked once per session."""
+    global _uv_checked, _uv_missing_reason
+    if not _uv_checked:
+        from daglab.harness.envs import UvNotFoundError, find_uv
+
+        try:
+            find_uv()
+        except UvNotFoundError as exc:
+            _uv_missing_reason = str(exc)
+        _uv_checked = True
+    return _uv_missing_reason
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("e2e") is not None:
+        reason = _uv_missing()
+        if reason:
+            pytest.skip(f"e2e test skipped: {reason}")
+
+
+def requested_minor(config: pytest.Config) -> str:
+    from daglab.harness.envs import NEWEST, HarnessError, normalize_minor
+
+    raw = config.getoption("--dagster-version") or os.environ.get(_VERSION_ENV) or NEWEST
+    try:
+        return normalize_minor(raw)
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+@pytest.fixture(scope="session")
+def dagster_version(pytestconfig: pytest.Config) -> str:
+    """The Dagster minor this session tests against, e.g. ``"1.13"``."""
+    return requested_minor(pytestconfig)
+
+
+def start_server(
+    tmp_path_factory: pytest.TempPathFactory, minor: str, **kwargs: Any
+) -> DagsterServer:
+    """Start a DagsterServer with its logs under pytest's temp dir; skip if uv is missing."""
+    reason = _uv_missing()
+    if reason:
+        pytest.skip(reason)
+    from daglab.harness.server import DagsterServer
+
+    workspace = kwargs.get("workspace")
+    label = f"dagster-{minor}-{os.path.basename(str(workspace)) if workspace else 'workspace'}"
+    # Generous: start-up is CPU-bound, and CI machines run other servers side by side.
+    kwargs.setdefault("ready_timeout", float(os.environ.get(_READY_TIMEOUT_ENV, "300")))
+    server = DagsterServer(minor, log_dir=tmp_path_factory.mktemp(label), **kwargs)
+    atexit.register(server.stop)  # a safety net if the session dies before teardown
+    server.start()
+    if server.startup_seconds is not None:
+        _READY_TIMES.append(
+            (f"Dagster {server.version} on {server.workspace.name}", server.startup_seconds)
+        )
+    return server
+
+
+def stop_server(server: DagsterServer) -> None:
+    """Stop ``server``; fail if any of its processes outlived the teardown."""
+    server.stop()
+    atexit.unregister(server.stop)
+    if server.leftover_pids:
+        pytest.fail(
+            f"processes of {server!r} outlived the teardown: {server.leftover_pids}",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def dagster_server(
+    dagster_version: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DagsterServer]:
+    """A webserver + daemon on the fixture workspace, shared by the whole session."""
+    from daglab.harness import FIXTURE_WORKSPACE
+
+    server = start_server(tmp_path_factory, dagster_version, workspace=FIXTURE_WORKSPACE)
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def broken_dagster_server(
+    dagster_version: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DagsterServer]:
+    """A webserver (no daemon) on workspace_broken.yaml: ``main`` loads, ``broken`` fails."""
+    from daglab.harness import FIXTURE_WORKSPACE_BROKEN
+
+    server = start_server(
+        tmp_path_factory, dagster_version, workspace=FIXTURE_WORKSPACE_BROKEN, daemon=False
+    )
+    yield server
+    stop_server(server)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    try:
+        return f"daglab harness: Dagster {requested_minor(config)}"
+    except pytest.UsageError:
+        return None
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _READY_TIMES:
+        return
+    terminalreporter.section("daglab harness")
+    for label, seconds in _READY_TIMES:
+        terminalreporter.write_line(f"{label}: ready in {seconds:.1f}s")
