@@ -1,9 +1,392 @@
-"""``daglab discover`` (being built)."""
+"""``daglab discover``: what a Dagster deployment has, and where: locations, repositories,
+jobs and assets, filtered, as tables, JSON or CSV."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from daglab.commands._options import GlobalOptions, err, print_json, with_global_options
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from rich.console import Console
+
+    from daglab.helpers.discovery import Discovery
+    from daglab.helpers.models import AssetInfo, JobInfo, LocationInfo, RepositoryInfo
+
+FILTER_HELP = "What to list: jobs, assets, repos, locations or all (comma-separated for several)."
+
+# --filter word -> key in the JSON document, in display order.
+_TYPES = {
+    "locations": "locations",
+    "location": "locations",
+    "repos": "repositories",
+    "repo": "repositories",
+    "repositories": "repositories",
+    "jobs": "jobs",
+    "job": "jobs",
+    "assets": "assets",
+    "asset": "assets",
+}
+_ORDER = ("locations", "repositories", "jobs", "assets")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this command to the app."""
+    app.command("discover")(discover)
+
+
+def parse_filter(text: str) -> list[str]:
+    """``"jobs,assets"`` → ``["jobs", "assets"]``; ``all`` → every type. Raises BadInputError."""
+    from daglab.helpers.errors import BadInputError
+
+    chosen: set[str] = set()
+    for word in (w.strip().lower() for w in text.split(",")):
+        if word == "all":
+            chosen.update(_ORDER)
+        elif word in _TYPES:
+            chosen.add(_TYPES[word])
+        else:
+            raise BadInputError(
+                f"Unknown --filter {word!r}.",
+                hint="Choose jobs, assets, repos, locations or all.",
+            )
+    return [t for t in _ORDER if t in chosen]
+
+
+@with_global_options
+def discover(
+    opts: GlobalOptions,
+    filter_: Annotated[str, typer.Option("--filter", help=FILTER_HELP)] = "all",
+    pattern: Annotated[
+        str | None,
+        typer.Option(
+            "--pattern",
+            help="Shell-style wildcards on asset keys and names: 'orders/*', '*/raw_*', 'raw_*'.",
+        ),
+    ] = None,
+    tags: Annotated[
+        str | None,
+        typer.Option("--tags", help="Keep what has all these tags: key=value,key2=value2."),
+    ] = None,
+    group: Annotated[
+        list[str] | None,
+        typer.Option("--group", help="Keep assets of this group (repeatable)."),
+    ] = None,
+    location: Annotated[
+        str | None, typer.Option("--location", help="Only this code location.")
+    ] = None,
+    repo: Annotated[str | None, typer.Option("--repo", help="Only this repository.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the result to FILE instead of printing tables: JSON, or CSV when "
+            "FILE ends in .csv (one entity type only).",
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """List code locations, repositories, jobs and assets, with filters.
+
+    Tables by default; --json prints one document with a key per type listed.
+    A code location that failed to load is reported (with its error) and does not hide the others.
+    """
+    import asyncio
+
+    from daglab.helpers.discovery import EntityFilters, parse_tags
+    from daglab.helpers.errors import BadInputError
+
+    types = parse_filter(filter_)
+    filters = EntityFilters(
+        pattern=pattern,
+        tags=parse_tags(tags) if tags is not None else None,
+        groups=group or None,
+        location=location,
+        repository=repo,
+    )
+    as_csv = output is not None and output.suffix.lower() == ".csv"
+    if as_csv and len(types) != 1:
+        raise BadInputError(
+            "A CSV file holds one entity type.",
+            hint="Choose one with --filter jobs|assets|repos|locations, or write .json.",
+        )
+
+    found = asyncio.run(_discover(opts, types, location, repo))
+    for loc in found.failed_locations:
+        first = (loc.error or "").strip().splitlines()
+        err(
+            f"Warning: code location {loc.name!r} failed to load"
+            + (f": {first[0]}" if first else ".")
+        )
+    selected = _select(found, types, filters)
+    document = {kind: [e.to_json() for e in entities] for kind, entities in selected.items()}
+
+    if output is not None:
+        _write(output, document, types[0] if as_csv else None)
+        counts = ", ".join(f"{len(document[t])} {t}" for t in types)
+        err(f"Wrote {counts} to {output}.")
+    if opts.json:
+        print_json(document)
+    elif output is None:
+        _print_tables(selected)
+
+
+async def _discover(
+    opts: GlobalOptions, types: list[str], location: str | None, repo: str | None
+) -> Discovery:
+    from daglab.helpers.discovery import discover
+
+    async with opts.client() as client:
+        return await discover(client, types, location=location, repository=repo)
+
+
+def _select(found: Discovery, types: list[str], filters: Any) -> dict[str, list[Any]]:
+    """The entities of each type asked for that pass ``filters``, in a stable order."""
+    from daglab.helpers.discovery import filter_entities
+
+    selected: dict[str, list[Any]] = {}
+    for kind in types:
+        entities = getattr(found, kind) or []
+        if kind == "jobs":
+            entities = sorted(entities, key=lambda j: (j.location, j.repository, j.name))
+        elif kind == "assets":
+            entities = sorted(entities, key=lambda a: (a.key, a.location, a.repository))
+        selected[kind] = filter_entities(entities, filters)
+    return selected
+
+
+def _write(path: Path, document: dict[str, list[dict[str, Any]]], csv_type: str | None) -> None:
+    import json
+
+    from daglab.helpers.errors import BadInputError
+
+    try:
+        if csv_type is None:
+            path.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+            return
+        import csv
+
+        rows = document[csv_type]
+        columns = list(rows[0]) if rows else _columns(csv_type)
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+    except OSError as exc:
+        raise BadInputError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+
+
+def _columns(csv_type: str) -> list[str]:
+    from pydantic import BaseModel
+
+    from daglab.helpers import models
+
+    by_type: dict[str, type[BaseModel]] = {
+        "locations": models.LocationInfo,
+        "repositories": models.RepositoryInfo,
+        "jobs": models.JobInfo,
+        "assets": models.AssetInfo,
+    }
+    return list(by_type[csv_type].model_fields)
+
+
+def _csv_cell(value: object) -> object:
+    """Lists as ``a,b``, tags as ``k=v,k2=v2`` (the --tags syntax), booleans as true/false."""
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else value
+
+
+# -- tables -------------------------------------------------------------------------------------
+
+
+def _compact_tags(tags: dict[str, str]) -> str:
+    """``k=v k2=v2`` (``k`` alone for an empty value); wraps between tags when narrow."""
+    from daglab.commands._render import sanitize
+
+    return " ".join(sanitize(f"{k}={v}" if v else k) for k, v in tags.items())
+
+
+def _short_partitions(asset: AssetInfo) -> str:
+    """``"Daily, starting 2024-01-01 UTC."`` → ``"Daily"``: the table shows the gist, JSON all."""
+    if not asset.partitioned:
+        return ""
+    text = (asset.partitions or "yes").split(",")[0].strip().rstrip(".")
+    return text if len(text) <= 24 else text[:23] + "…"
+
+
+def _print_tables(selected: dict[str, list[Any]]) -> None:
+    import os
+
+    from daglab.commands._render import console
+
+    out = console()
+    if not out.is_terminal and "COLUMNS" not in os.environ:
+        out.width = 250  # piped: one line per row, for grep and friends
+    printers: dict[str, Callable[[Console, list[Any]], None]] = {
+        "locations": _locations_table,
+        "repositories": _repositories_table,
+        "jobs": _jobs_table,
+        "assets": _assets_table,
+    }
+    for kind, rows in selected.items():
+        printers[kind](out, rows)
+    out.print(
+        " · ".join(f"{len(rows)} {_label(kind, len(rows))}" for kind, rows in selected.items())
+    )
+
+
+def _label(kind: str, count: int) -> str:
+    singular = {
+        "locations": "location",
+        "repositories": "repository",
+        "jobs": "job",
+        "assets": "asset",
+    }
+    return kind if count != 1 else singular[kind]
+
+
+def _table(title: str) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+
+
+def _fixed_column(table: Any, header: str, values: list[str]) -> None:
+    width = max([len(header), *(len(v) for v in values)])
+    table.add_column(header, no_wrap=True, min_width=min(width, 60))
+
+
+def _empty(out: Console, title: str) -> None:
+    out.print(f"{title}: none match.\n")
+
+
+def _locations_table(out: Console, rows: list[LocationInfo]) -> None:
+    from daglab.commands._render import sanitize
+
+    if not rows:
+        return _empty(out, "Code locations")
+    table = _table(f"Code locations ({len(rows)})")
+    for column in ("Location", "Status", "Repositories", "Error"):
+        table.add_column(column)
+    for loc in rows:
+        error = (loc.error or "").strip().splitlines()
+        status = loc.load_status if loc.load_status != "FAILED" else "[red]FAILED[/red]"
+        table.add_row(
+            sanitize(loc.name),
+            status,
+            ", ".join(sanitize(r) for r in loc.repositories),
+            sanitize(error[-1] if error else ""),
+        )
+    out.print(table)
+
+
+def _repositories_table(out: Console, rows: list[RepositoryInfo]) -> None:
+    from daglab.commands._render import sanitize
+
+    if not rows:
+        return _empty(out, "Repositories")
+    table = _table(f"Repositories ({len(rows)})")
+    table.add_column("Repository")
+    table.add_column("Location")
+    for repo in rows:
+        table.add_row(sanitize(repo.name), sanitize(repo.location))
+    out.print(table)
+
+
+def _show_repository(rows: list[Any]) -> bool:
+    return any(row.repository != "__repository__" for row in rows)
+
+
+def _jobs_table(out: Console, rows: list[JobInfo]) -> None:
+    from daglab.commands._render import sanitize
+
+    if not rows:
+        return _empty(out, "Jobs")
+    with_repo = _show_repository(rows)
+    table = _table(f"Jobs ({len(rows)})")
+    _fixed_column(table, "Job", [j.name for j in rows])
+    _fixed_column(table, "Location", [j.location for j in rows])
+    if with_repo:
+        _fixed_column(table, "Repository", [j.repository for j in rows])
+    table.add_column("Kind", no_wrap=True)
+    table.add_column("Tags", overflow="fold")
+    table.add_column("Description", ratio=1, min_width=20)
+    for job in rows:
+        cells = [sanitize(job.name), sanitize(job.location)]
+        if with_repo:
+            cells.append(sanitize(job.repository))
+        first_line = (job.description or "").strip().splitlines()
+        cells += [
+            "assets" if job.is_asset_job else "ops",
+            _compact_tags(job.tags),
+            sanitize(first_line[0] if first_line else ""),
+        ]
+        table.add_row(*cells)
+    out.print(table)
+
+
+def _assets_table(out: Console, rows: list[AssetInfo]) -> None:
+    from daglab.commands._render import sanitize
+
+    if not rows:
+        return _empty(out, "Assets")
+
+    def partitions(asset: AssetInfo) -> str:
+        text = _short_partitions(asset)
+        if not asset.materializable:
+            text = (text + " " if text else "") + "(not materializable)"
+        return text
+
+    # (header, cell, fixed width?); key, group and location never shrink.
+    columns: list[tuple[str, Callable[[AssetInfo], str], bool]] = [
+        ("Asset", lambda a: a.key, True),
+        ("Group", lambda a: a.group, True),
+        ("Location", lambda a: a.location, True),
+    ]
+    if _show_repository(rows):
+        columns.append(("Repository", lambda a: a.repository, True))
+    optional: list[tuple[str, Callable[[AssetInfo], str], bool]] = [
+        ("Kinds", lambda a: " ".join(a.kinds), False),
+        ("Tags", lambda a: " ".join(f"{k}={v}" if v else k for k, v in a.tags.items()), False),
+        ("Partitions", partitions, False),
+        ("Jobs", lambda a: " ".join(a.jobs), False),
+    ]
+    cells = {header: [sanitize(cell(a)) for a in rows] for header, cell, _ in columns + optional}
+    # Leave out columns empty in every row, then, on a narrow terminal, the least needed ones.
+    optional = [c for c in optional if any(cells[c[0]])]
+    for drop in ("Partitions", "Kinds", "Jobs"):
+        if _min_width(columns + optional, cells) <= out.width:
+            break
+        optional = [c for c in optional if c[0] != drop]
+    shown = columns + optional
+
+    table = _table(f"Assets ({len(rows)})")
+    for header, _, fixed in shown:
+        if fixed:
+            _fixed_column(table, header, cells[header])
+        else:
+            table.add_column(header, overflow="fold")
+    for i in range(len(rows)):
+        table.add_row(*(cells[header][i] for header, _, _ in shown))
+    out.print(table)
+
+
+def _min_width(columns: list[tuple[str, Any, bool]], cells: dict[str, list[str]]) -> int:
+    """Rough width a table of ``columns`` needs: fixed ones whole, others at 12 characters."""
+    total = 0
+    for header, _, fixed in columns:
+        widest = max([len(header), *(len(c) for c in cells[header])])
+        total += (min(widest, 60) if fixed else min(widest, 12)) + 3
+    return total

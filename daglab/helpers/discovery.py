@@ -1,15 +1,39 @@
-"""Find code locations, repositories, jobs and assets."""
+"""Find code locations, repositories, jobs and assets, and narrow them down with filters.
+
+Each ``discover_*`` function sends one request for the whole workspace (plus, for assets,
+the version check that picks the document) and parses it in linear time; narrowing by
+location or repository happens on the client. Code locations that failed to load have no
+repositories, so their jobs and assets are simply absent; ``discover_locations`` reports them
+with their error.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import fnmatch
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
+from daglab.helpers.errors import BadInputError, TargetNotFoundError
 from daglab.helpers.graphql import DagsterClient, check_union
-from daglab.helpers.models import LocationInfo
-from daglab.helpers.queries import WORKSPACE
+from daglab.helpers.models import AssetInfo, JobInfo, LocationInfo, RepositoryInfo
+from daglab.helpers.queries import ASSETS, ASSETS_1_7, JOBS, WORKSPACE, pick
+
+IMPLICIT_ASSET_JOB_PREFIX = "__ASSET_JOB"
+
+ENTITY_TYPES = ("locations", "repositories", "jobs", "assets")
 
 
-def parse_locations(data: dict[str, Any]) -> list[LocationInfo]:
+def is_implicit_asset_job(name: str) -> bool:
+    """``__ASSET_JOB`` (1.8+) and ``__ASSET_JOB_0 … _N`` (1.7): jobs Dagster makes for assets."""
+    return name.startswith(IMPLICIT_ASSET_JOB_PREFIX)
+
+
+# -- parsing ------------------------------------------------------------------------------------
+
+
+def parse_locations(data: Mapping[str, Any]) -> list[LocationInfo]:
     workspace = check_union(data.get("workspaceOrError"), "Workspace", "listing code locations")
     out = []
     for entry in workspace.get("locationEntries", []):
@@ -29,6 +53,103 @@ def parse_locations(data: dict[str, Any]) -> list[LocationInfo]:
     return out
 
 
+def repositories_of(locations: Iterable[LocationInfo]) -> list[RepositoryInfo]:
+    """The repositories of loaded ``locations``, in workspace order."""
+    return [
+        RepositoryInfo(name=repo, location=loc.name)
+        for loc in locations
+        for repo in loc.repositories
+    ]
+
+
+def _repository_nodes(data: Mapping[str, Any], what: str) -> list[Mapping[str, Any]]:
+    connection = check_union(data.get("repositoriesOrError"), "RepositoryConnection", what)
+    return list(connection.get("nodes") or [])
+
+
+def _tags(pairs: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
+    return {str(t["key"]): str(t.get("value") or "") for t in pairs or []}
+
+
+def parse_jobs(data: Mapping[str, Any]) -> list[JobInfo]:
+    """Jobs from a ``JOBS`` response, without the implicit asset jobs."""
+    out = []
+    for repo in _repository_nodes(data, "listing jobs"):
+        location = repo["location"]["name"]
+        for job in repo.get("pipelines") or []:
+            if is_implicit_asset_job(job["name"]):
+                continue
+            out.append(
+                JobInfo(
+                    name=job["name"],
+                    repository=repo["name"],
+                    location=location,
+                    description=job.get("description"),
+                    tags=_tags(job.get("tags")),
+                    is_asset_job=bool(job.get("isAssetJob")),
+                )
+            )
+    return out
+
+
+def parse_asset(node: Mapping[str, Any], repository: str, location: str) -> AssetInfo:
+    """One ``AssetNode`` from either document (1.7: ``isSource``/``computeKind``; 1.8+:
+    ``isMaterializable``/``kinds``), told apart by the fields present."""
+    path = [str(p) for p in node["assetKey"]["path"]]
+    if "kinds" in node:
+        kinds = list(node.get("kinds") or [])
+    else:
+        kinds = [node["computeKind"]] if node.get("computeKind") else []
+    if "isMaterializable" in node:
+        materializable = bool(node["isMaterializable"])
+    else:
+        materializable = not node.get("isSource", False) and node.get("isExecutable", True)
+    partition_def = node.get("partitionDefinition") or {}
+    job_names = node.get("jobNames") or []
+    return AssetInfo(
+        key="/".join(path),
+        path=path,
+        group=node.get("groupName") or "default",
+        repository=repository,
+        location=location,
+        description=node.get("description"),
+        tags=_tags(node.get("tags")),
+        kinds=kinds,
+        partitioned=bool(node.get("isPartitioned")),
+        partitions=(partition_def.get("description") or partition_def.get("type")) or None,
+        materializable=materializable,
+        deps=["/".join(d["path"]) for d in node.get("dependencyKeys") or []],
+        jobs=[j for j in job_names if not is_implicit_asset_job(j)],
+        implicit_jobs=[j for j in job_names if is_implicit_asset_job(j)],
+    )
+
+
+def parse_assets(data: Mapping[str, Any]) -> list[AssetInfo]:
+    """Assets from an ``ASSETS``/``ASSETS_1_7`` response, in server order."""
+    out: list[AssetInfo] = []
+    for repo in _repository_nodes(data, "listing assets"):
+        location = repo["location"]["name"]
+        name = repo["name"]
+        out.extend(parse_asset(node, name, location) for node in repo.get("assetNodes") or [])
+    return out
+
+
+# -- discovery ----------------------------------------------------------------------------------
+
+E = TypeVar("E")
+
+
+def _in_scope(items: list[E], location: str | None, repository: str | None) -> list[E]:
+    if location is None and repository is None:
+        return items
+    return [
+        item
+        for item in items
+        if (location is None or getattr(item, "location", None) == location)
+        and (repository is None or getattr(item, "repository", None) == repository)
+    ]
+
+
 async def discover_locations(
     client: DagsterClient, location: str | None = None
 ) -> list[LocationInfo]:
@@ -37,3 +158,216 @@ async def discover_locations(
     if location is not None:
         locations = [loc for loc in locations if loc.name == location]
     return locations
+
+
+async def discover_repositories(
+    client: DagsterClient, location: str | None = None, repository: str | None = None
+) -> list[RepositoryInfo]:
+    """The repositories of every loaded code location."""
+    repos = repositories_of(await discover_locations(client, location))
+    if repository is not None:
+        repos = [r for r in repos if r.name == repository]
+    return repos
+
+
+async def discover_jobs(
+    client: DagsterClient, location: str | None = None, repository: str | None = None
+) -> list[JobInfo]:
+    """The user-defined jobs of every loaded code location (no ``__ASSET_JOB…``)."""
+    return _in_scope(parse_jobs(await client.execute(JOBS)), location, repository)
+
+
+async def discover_assets(
+    client: DagsterClient, location: str | None = None, repository: str | None = None
+) -> list[AssetInfo]:
+    """Every asset definition of every loaded code location, in one request."""
+    document = pick(await client.version_tuple(), ASSETS_1_7, ASSETS)
+    return _in_scope(parse_assets(await client.execute(document)), location, repository)
+
+
+@dataclass
+class Discovery:
+    """What ``discover`` found; a type that was not asked for is ``None``."""
+
+    locations: list[LocationInfo]
+    repositories: list[RepositoryInfo] | None = None
+    jobs: list[JobInfo] | None = None
+    assets: list[AssetInfo] | None = None
+
+    @property
+    def failed_locations(self) -> list[LocationInfo]:
+        return [loc for loc in self.locations if loc.load_status == "FAILED"]
+
+
+async def discover(
+    client: DagsterClient,
+    types: Iterable[str] = ENTITY_TYPES,
+    location: str | None = None,
+    repository: str | None = None,
+) -> Discovery:
+    """Locations (always, for their load errors) and the other ``types`` asked for, fetched
+    concurrently. An unknown ``location`` or ``repository`` raises ``TargetNotFoundError``."""
+    wanted = set(types)
+    unknown = wanted - set(ENTITY_TYPES)
+    if unknown:
+        raise ValueError(f"unknown entity types: {sorted(unknown)}")
+    jobs_task = discover_jobs(client, location, repository) if "jobs" in wanted else None
+    assets_task = discover_assets(client, location, repository) if "assets" in wanted else None
+    all_locations, jobs, assets = await asyncio.gather(
+        discover_locations(client),
+        jobs_task if jobs_task is not None else _none(),
+        assets_task if assets_task is not None else _none(),
+    )
+    check_scope(all_locations, location, repository)
+    locations = [loc for loc in all_locations if location is None or loc.name == location]
+    repos = None
+    if "repositories" in wanted:
+        repos = [r for r in repositories_of(locations) if repository in (None, r.name)]
+    return Discovery(locations=locations, repositories=repos, jobs=jobs, assets=assets)
+
+
+async def _none() -> None:
+    return None
+
+
+def check_scope(
+    locations: Sequence[LocationInfo], location: str | None, repository: str | None
+) -> None:
+    """Raise ``TargetNotFoundError`` (exit 2) for a location or repository that does not exist.
+
+    A repository is only called unknown when every location it could be in has loaded.
+    """
+    if location is not None and all(loc.name != location for loc in locations):
+        names = [loc.name for loc in locations]
+        raise TargetNotFoundError(
+            f"No code location named {location!r}.",
+            names,
+            hint=f"Known locations: {', '.join(names) or 'none'}.",
+        )
+    if repository is None:
+        return
+    scope = [loc for loc in locations if location is None or loc.name == location]
+    if any(repository in loc.repositories for loc in scope):
+        return
+    if any(not loc.loaded for loc in scope):
+        return
+    names = sorted({r for loc in scope for r in loc.repositories})
+    raise TargetNotFoundError(
+        f"No repository named {repository!r}"
+        + (f" in code location {location!r}." if location else "."),
+        names,
+        hint=f"Known repositories: {', '.join(names) or 'none'}.",
+    )
+
+
+# -- filters ------------------------------------------------------------------------------------
+
+
+def match_pattern(pattern: str, key_or_name: str) -> bool:
+    """Whether an asset key (slash-joined) or a name matches a shell-style ``pattern``.
+
+    ``*`` matches any run of characters, ``/`` included, ``?`` one character and ``[seq]``
+    one of ``seq``; the match is case-sensitive and covers the whole key. So ``orders/*``
+    matches every key under ``orders/`` at any depth (``orders/raw_orders``,
+    ``orders/eu/raw``), and ``*/raw_*`` matches ``orders/raw_orders`` and
+    ``customers/raw_customers``. A pattern without ``/`` is also tried against the last
+    level of a key, so ``raw_*`` finds ``orders/raw_orders`` and ``raw_orders`` finds it
+    too.
+    """
+    if fnmatch.fnmatchcase(key_or_name, pattern):
+        return True
+    if "/" not in pattern and "/" in key_or_name:
+        return fnmatch.fnmatchcase(key_or_name.rsplit("/", 1)[1], pattern)
+    return False
+
+
+def parse_tags(text: str) -> dict[str, str]:
+    """``"k=v,k2=v2"`` → ``{"k": "v", "k2": "v2"}``; raises ``BadInputError`` (exit 2)."""
+    hint = "Write tags as key=value pairs separated by commas, e.g. --tags domain=sales,tier=gold."
+    tags: dict[str, str] = {}
+    if not text.strip():
+        raise BadInputError("No tags given.", hint=hint)
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key:
+            raise BadInputError(f"Malformed tag {item.strip()!r}: expected key=value.", hint=hint)
+        if key in tags and tags[key] != value:
+            raise BadInputError(f"Tag {key!r} is given twice with different values.", hint=hint)
+        tags[key] = value
+    return tags
+
+
+@dataclass(frozen=True)
+class EntityFilters:
+    """What to keep. Every filter that is set must match; a filter on something an entity
+    does not have (tags or a group on a location, say) excludes it.
+
+    ``pattern`` is matched against an asset's key and against other entities' names (see
+    ``match_pattern``); ``tags`` (a dict, ``"k=v,k2=v2"`` or a list of ``"k=v"``) must all be
+    present with equal values; ``groups`` are asset group names; ``location`` and
+    ``repository`` are exact names. Empty values (``None``, ``[]``, ``{}``) filter nothing.
+    """
+
+    pattern: str | None = None
+    tags: Mapping[str, str] | Iterable[str] | None = None
+    groups: Iterable[str] | None = None
+    location: str | None = None
+    repository: str | None = None
+    _tags: dict[str, str] = field(init=False, repr=False, compare=False, default_factory=dict)
+    _groups: frozenset[str] = field(init=False, repr=False, compare=False, default=frozenset())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_tags", _tag_dict(self.tags))
+        object.__setattr__(self, "_groups", frozenset(self.groups or ()))
+
+    def matches(self, entity: object) -> bool:
+        if self.location is not None:
+            where = entity.name if isinstance(entity, LocationInfo) else _get(entity, "location")
+            if where != self.location:
+                return False
+        if self.repository is not None:
+            if isinstance(entity, LocationInfo):
+                if self.repository not in entity.repositories:
+                    return False
+            elif _get(entity, "repository") != self.repository:
+                return False
+        if self._groups and _get(entity, "group") not in self._groups:
+            return False
+        if self._tags:
+            tags = _get(entity, "tags")
+            if not isinstance(tags, Mapping):
+                return False
+            if any(tags.get(k) != v for k, v in self._tags.items()):
+                return False
+        if self.pattern is not None:
+            name = _get(entity, "key") or _get(entity, "name")
+            if not isinstance(name, str) or not match_pattern(self.pattern, name):
+                return False
+        return True
+
+
+def _get(entity: object, name: str) -> Any:
+    """An attribute of a model, or a key of a dict (entities may come back from JSON)."""
+    if isinstance(entity, Mapping):
+        return entity.get(name)
+    return getattr(entity, name, None)
+
+
+def _tag_dict(tags: Mapping[str, str] | Iterable[str] | None) -> dict[str, str]:
+    if not tags:
+        return {}
+    if isinstance(tags, Mapping):
+        return {str(k): str(v) for k, v in tags.items()}
+    if isinstance(tags, str):
+        return parse_tags(tags)
+    items = list(tags)
+    return parse_tags(",".join(items)) if items else {}
+
+
+T = TypeVar("T")
+
+
+def filter_entities(entities: Iterable[T], filters: EntityFilters) -> list[T]:
+    """The entities that match every filter set in ``filters``, in their order."""
+    return [e for e in entities if filters.matches(e)]

@@ -24,6 +24,56 @@ class LocationInfo(Model):
         return self.model_dump()
 
 
+class RepositoryInfo(Model):
+    """A repository inside a code location (a ``Definitions`` object is ``__repository__``)."""
+
+    name: str
+    location: str
+
+    def to_json(self) -> dict[str, object]:
+        return self.model_dump()
+
+
+class JobInfo(Model):
+    """A user-defined job; implicit asset jobs (``__ASSET_JOB…``) are never JobInfo."""
+
+    name: str
+    repository: str
+    location: str
+    description: str | None = None
+    tags: dict[str, str] = {}
+    is_asset_job: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return self.model_dump()
+
+
+class AssetInfo(Model):
+    """An asset definition, with what a user needs to find and launch it.
+
+    ``key`` is the slash-joined ``path``; ``jobs`` are the user jobs that contain it and
+    ``implicit_jobs`` the ``__ASSET_JOB…`` names an asset-selection run must be launched on.
+    """
+
+    key: str
+    path: list[str]
+    group: str
+    repository: str
+    location: str
+    description: str | None = None
+    tags: dict[str, str] = {}
+    kinds: list[str] = []
+    partitioned: bool = False
+    partitions: str | None = None
+    materializable: bool = True
+    deps: list[str] = []
+    jobs: list[str] = []
+    implicit_jobs: list[str] = []
+
+    def to_json(self) -> dict[str, object]:
+        return self.model_dump()
+
+
 class ServerStatus(Model):
     """What ``daglab status`` reports."""
 
@@ -33,3 +83,136 @@ class ServerStatus(Model):
     version: str
     round_trip_ms: float
     locations: list[LocationInfo]
+
+
+# -- runs (daglab run / watch / cancel) -------------------------------------------------------
+
+
+class ConfigProblem(Model):
+    """One thing wrong with a run config, at ``path`` (``["ops", "process_rows", "config"]``)."""
+
+    path: list[str] = []
+    message: str
+    reason: str | None = None
+
+    @property
+    def where(self) -> str:
+        return ":".join(["root", *self.path])
+
+
+class ValidationResult(Model):
+    """The server's verdict on a run config for one job (``isPipelineConfigValid``)."""
+
+    valid: bool
+    job: str
+    location: str
+    repository: str
+    asset_selection: list[str] = []
+    errors: list[ConfigProblem] = []
+
+    def to_json(self) -> dict[str, object]:
+        data = self.model_dump()
+        data["errors"] = [
+            {"path": e.path, "where": e.where, "message": e.message, "reason": e.reason}
+            for e in self.errors
+        ]
+        return data
+
+
+class RunSubmitResult(Model):
+    """A launched run. ``recovered``: the launch response was lost and the run was found
+    again by its ``daglab/request_id`` tag instead of being launched twice."""
+
+    run_id: str
+    url: str
+    status: str
+    job: str
+    location: str
+    repository: str
+    asset_selection: list[str] = []
+    partition: str | None = None
+    tags: dict[str, str] = {}
+    request_id: str
+    recovered: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return self.model_dump()
+
+
+class RunError(Model):
+    """Why a run failed: the failing step and its error, from the run's event log."""
+
+    message: str
+    step: str | None = None
+    class_name: str | None = None
+
+
+class RunResult(Model):
+    """Where a run stands (or ended): what ``daglab run --json`` and ``watch`` print.
+
+    Times are epoch seconds; ``to_json`` renders them as ISO 8601 (UTC). ``status`` is
+    Dagster's own name, kept as an open string (newer servers add statuses).
+    """
+
+    run_id: str
+    status: str
+    url: str
+    job: str | None = None
+    location: str | None = None
+    repository: str | None = None
+    asset_selection: list[str] = []
+    partition: str | None = None
+    created_at: float | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    error: RunError | None = None
+    steps_succeeded: list[str] = []
+    steps_failed: list[str] = []
+    materialized: list[str] = []
+    timed_out: bool = False
+    canceled_by_daglab: bool = False
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("SUCCESS", "FAILURE", "CANCELED")
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "SUCCESS"
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.ended_at
+        if end is None:
+            return None
+        return round(end - self.started_at, 3)
+
+    def to_json(self) -> dict[str, object]:
+        def iso(ts: float | None) -> str | None:
+            if ts is None:
+                return None
+            from datetime import datetime, timezone
+
+            return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat()
+
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "url": self.url,
+            "job": self.job,
+            "location": self.location,
+            "repository": self.repository,
+            "asset_selection": self.asset_selection,
+            "partition": self.partition,
+            "started_at": iso(self.started_at),
+            "ended_at": iso(self.ended_at),
+            "duration_s": self.duration_s,
+            "error": self.error.model_dump() if self.error else None,
+            "steps_succeeded": self.steps_succeeded,
+            "steps_failed": self.steps_failed,
+            "materialized": self.materialized,
+            "timed_out": self.timed_out,
+            "canceled_by_daglab": self.canceled_by_daglab,
+        }
