@@ -160,3 +160,28 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.section("daglab harness")
     for label, seconds in _READY_TIMES:
         terminalreporter.write_line(f"{label}: ready in {seconds:.1f}s")
+
+
+# -- the mock Dagster (daglab.harness.mock) ---------------------------------------------------
+# For what real Dagster cannot produce: auth, faults, error unions, lost responses. Both are
+# function-scoped, so switches and recorded requests never leak between tests.
+
+if TYPE_CHECKING:
+    from daglab.harness.mock import MockDagster
+
+
+@pytest.fixture
+def mock_app() -> MockDagster:
+    """An in-process mock: ``DagsterClient(mock_app.url, transport=mock_app.transport())``."""
+    from daglab.harness.mock import MockDagster
+
+    return MockDagster()
+
+
+@pytest.fixture
+def mock_dagster() -> Iterator[MockDagster]:
+    """The mock over real HTTP on a free 127.0.0.1 port (``mock_dagster.url``)."""
+    from daglab.harness.mock import MockDagster
+
+    with MockDagster() as mock:
+        yield mock

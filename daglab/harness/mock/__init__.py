@@ -1,0 +1,41 @@
+"""A strawberry mock of the Dagster GraphQL API, for what real Dagster cannot produce.
+
+    from daglab.harness.mock import MockDagster
+
+    mock = MockDagster()                      # in-process: DagsterClient(mock.url, transport=mock.transport())
+    with MockDagster(prefix="/dagster") as m:  # over HTTP on a free 127.0.0.1 port: m.url
+        m.require_bearer("s3cret")
+        m.fail_next(503, retry_after=0.01)
+        m.union_error("launchRun", "PythonError")
+
+Needs the ``mock`` extra (strawberry-graphql, uvicorn).
+"""
+
+from daglab.harness.mock.config import (
+    PROXY_HTML,
+    Credential,
+    Fault,
+    LostResponse,
+    MockConfig,
+    OAuthClient,
+    RecordedRequest,
+    UnionError,
+)
+from daglab.harness.mock.server import MockDagster, serve
+from daglab.harness.mock.state import MockState, RunRecord, fixture_locations
+
+__all__ = [
+    "PROXY_HTML",
+    "Credential",
+    "Fault",
+    "LostResponse",
+    "MockConfig",
+    "MockDagster",
+    "MockState",
+    "OAuthClient",
+    "RecordedRequest",
+    "RunRecord",
+    "UnionError",
+    "fixture_locations",
+    "serve",
+]
