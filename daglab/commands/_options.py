@@ -213,13 +213,16 @@ def with_global_options(func: F) -> F:
         values["header"] = values["header"] or []
         opts = GlobalOptions(**values)
         state.verbose, state.json = opts.verbose, opts.json
-        setup_logging(opts.verbose)
+        setup_logging(opts.verbose, flag_secrets(opts))
         try:
             return func(opts=opts, **kwargs)
         except KeyboardInterrupt:
             from daglab.helpers.errors import InterruptedByUser
 
             raise InterruptedByUser("Interrupted.") from None
+        except BaseException as exc:
+            _scrub(exc, flag_secrets(opts))
+            raise
 
     wrapper.__signature__ = inspect.Signature(own + shared)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in own + shared}
@@ -227,14 +230,63 @@ def with_global_options(func: F) -> F:
     return typing.cast(F, wrapper)
 
 
-def setup_logging(verbose: bool) -> None:
-    if not verbose:
-        return
+def flag_secrets(opts: GlobalOptions) -> list[str]:
+    """The secret values given on the command line (token, header values)."""
+    values = [opts.auth_token or ""]
+    if opts.auth_token and ":" in opts.auth_token:
+        values.append(opts.auth_token.partition(":")[2])  # basic USER:PASSWORD
+    values += [h.partition("=")[2] for h in opts.header]
+    return [v for v in values if len(v) >= 3]
+
+
+def _redact(text: str, secrets: list[str]) -> str:
+    auth = sys.modules.get("daglab.helpers.auth")
+    if auth is not None:  # it knows every secret daglab has learnt
+        return str(auth.redact_text(text, secrets))
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def _scrub(exc: BaseException, secrets: list[str]) -> None:
+    if secrets or "daglab.helpers.auth" in sys.modules:
+        from daglab.helpers.auth import scrub_exception
+
+        scrub_exception(exc, secrets)
+
+
+class _RedactingFilter(logging.Filter):
+    """Masks secrets in every record a daglab handler prints (a safety net: daglab's own
+    log calls already redact)."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            message = str(record.msg)
+        record.msg, record.args = _redact(message, self.secrets), None
+        if record.exc_info and record.exc_info[1] is not None:
+            _scrub(record.exc_info[1], self.secrets)
+        return True
+
+
+def setup_logging(verbose: bool, secrets: list[str] | None = None) -> None:
+    """``--verbose``: every daglab log record on stderr; otherwise warnings only, as
+    ``Warning: ...`` lines. Secrets are masked either way."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    handler.addFilter(_RedactingFilter(secrets or []))
     root = logging.getLogger("daglab")
+    if verbose:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        root.setLevel(logging.DEBUG)
+    else:
+        handler.setFormatter(logging.Formatter("Warning: %(message)s"))
+        handler.setLevel(logging.WARNING)
     root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG)
 
 
 def print_json(document: Any) -> None:

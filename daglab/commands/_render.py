@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
 
 def sanitize(text: object) -> str:
-    """Text from the server, safe to print: ANSI escapes and control characters removed,
-    rich markup escaped."""
+    """Text from the server, safe to print: ANSI escapes, control characters and bidi
+    overrides removed (``validation.sanitize_input``), rich markup escaped."""
     from rich.markup import escape
 
-    return escape(_CONTROL.sub("", str(text)))
+    from daglab.helpers.validation import sanitize_input
+
+    return escape(sanitize_input(text, "terminal"))
 
 
 def console(stderr: bool = False) -> Console:

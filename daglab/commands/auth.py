@@ -1,7 +1,238 @@
-"""``daglab auth`` (being built)."""
+"""``daglab auth``: which credentials daglab uses for a target, and storing a token for it."""
 
 from __future__ import annotations
 
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
 
-app = typer.Typer(help="(being built)", no_args_is_help=True)
+from daglab.commands._options import GlobalOptions, err, print_json, with_global_options
+
+if TYPE_CHECKING:
+    from daglab.helpers.config import ConnectionSettings
+
+app = typer.Typer(
+    help="Show, store and forget the credentials daglab sends to Dagster.",
+    no_args_is_help=True,
+)
+
+
+@app.command("status")
+@with_global_options
+def status(opts: GlobalOptions) -> None:
+    """Show the credential source for the current target, the auth type, the token masked
+    to its last 4 characters, and whether the server accepts it.
+
+    Exit 0 when the server accepts the credentials, 5 when it rejects them, 3 when it
+    cannot be reached.
+    """
+    import asyncio
+
+    settings = opts.settings()
+    report = asyncio.run(_check(settings))
+    if opts.json:
+        print_json(report)
+    else:
+        _print_status(report)
+    server = report["server"]
+    if server["accepted"] is False:
+        err(f"The server rejected the credentials ({server['error']}).")
+        raise typer.Exit(5)
+    if not server["reachable"]:
+        err(f"Cannot check the credentials: {server['error']}")
+        raise typer.Exit(3)
+
+
+async def _check(settings: ConnectionSettings) -> dict[str, Any]:
+    from daglab.helpers import errors
+    from daglab.helpers.auth import mask_secret
+    from daglab.helpers.graphql import DagsterClient
+    from daglab.helpers.queries import VERSION
+
+    auth = settings.auth
+    report: dict[str, Any] = {
+        "url": settings.url,
+        "url_source": settings.url_source,
+        "profile": settings.profile,
+        "source": settings.auth_source,
+        "type": auth.type if auth is not None else None,
+        "header": None,
+        "sends": auth.describe() if auth is not None else "no credentials",
+        "username": auth.username if auth is not None else None,
+        "token": None,
+        "token_expires_in": None,
+        "custom_headers": sorted(auth.custom_headers) if auth is not None else [],
+        "server": {"reachable": False, "accepted": None, "version": None, "error": None},
+    }
+    token_error: str | None = None
+    if auth is not None:
+        if auth.type == "basic":
+            report["header"] = "Authorization"
+            if auth.password is not None:
+                report["token"] = mask_secret(auth.password.get_secret_value())
+        elif auth.token_source != "none":
+            report["header"] = "Authorization" if auth.type == "bearer" else auth.header_name
+            manager = auth.token_manager()
+            try:
+                token = await manager.get_token()
+            except errors.DaglabError as exc:
+                token_error = exc.message
+            else:
+                report["token"] = mask_secret(token)
+                cached = manager.cached
+                if cached is not None and cached.expires_at is not None:
+                    report["token_expires_in"] = round(cached.expires_at - manager.clock())
+    server = report["server"]
+    if token_error is not None:
+        server["error"] = f"no token: {token_error}"
+        server["accepted"] = False
+        return report
+    try:
+        async with DagsterClient.from_settings(settings, max_retries=0) as client:
+            data = await client.execute(VERSION)
+    except errors.AuthError as exc:
+        server.update(reachable=True, accepted=False, error=exc.message)
+    except errors.DaglabError as exc:
+        server["error"] = exc.message
+    else:
+        server.update(reachable=True, accepted=True, version=str(data.get("version") or ""))
+    return report
+
+
+def _print_status(report: dict[str, Any]) -> None:
+    from daglab.commands._render import console, sanitize
+
+    out = console()
+    out.print(f"Target:       {sanitize(report['url'])}  (from {sanitize(report['url_source'])})")
+    if report["profile"]:
+        out.print(f"Profile:      {sanitize(report['profile'])}")
+    out.print(f"Credentials:  {sanitize(report['source'])}")
+    if report["type"] is not None:
+        out.print(f"Auth type:    {report['type']}  ({sanitize(report['sends'])})")
+    if report["username"]:
+        out.print(f"Username:     {sanitize(report['username'])}")
+    if report["token"]:
+        label = "Password:" if report["type"] == "basic" else "Token:"
+        line = f"{label:<13} {report['token']}"
+        if report["token_expires_in"] is not None:
+            line += f"  (expires in {_duration(report['token_expires_in'])})"
+        out.print(line)
+    if report["custom_headers"]:
+        names = ", ".join(sanitize(n) for n in report["custom_headers"])
+        out.print(f"Headers:      {names}  (values hidden)")
+    server = report["server"]
+    if server["accepted"]:
+        version = f" (Dagster {sanitize(server['version'])})" if server["version"] else ""
+        verdict = "accepts the credentials" if report["type"] else "answers without credentials"
+        out.print(f"Server:       {verdict}{version}")
+    elif server["accepted"] is False:
+        out.print("Server:       rejects the credentials")
+    else:
+        out.print("Server:       not reachable")
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 0:
+        return "0s (expired)"
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h"
+
+
+@app.command("login")
+@with_global_options
+def login(
+    opts: GlobalOptions,
+    with_token: Annotated[
+        bool,
+        typer.Option("--with-token", help="Read the token from standard input."),
+    ] = False,
+) -> None:
+    """Store a token for the current target (a profile, or else the server URL).
+
+    The token goes into the OS keyring when one answers within 2 seconds (install
+    ``daglab[keyring]``), else into $XDG_CONFIG_HOME/daglab/credentials.toml, readable only
+    by you. ``--auth-type header`` sends it in DAGLAB_AUTH_HEADER or Dagster-Cloud-Api-Token.
+    """
+    from daglab.helpers.auth import DAGSTER_CLOUD_HEADER, credential_key, store_token
+    from daglab.helpers.config import config_path, env_value, load_config_file
+    from daglab.helpers.errors import BadInputError
+
+    if opts.auth_token:
+        raise BadInputError(
+            "daglab auth login reads the token from a prompt or stdin, not --auth-token.",
+            hint="For example: daglab auth login --with-token < token.txt",
+        )
+    settings = opts.settings()
+    key = credential_key(settings.profile, settings.url)
+    auth_type = opts.auth_type
+    header_name = env_value("DAGLAB_AUTH_HEADER")
+    if settings.profile is not None:
+        profiles = load_config_file(config_path()).get("profiles", {})
+        table = profiles.get(settings.profile, {}).get("auth", {})
+        if isinstance(table, dict):
+            auth_type = auth_type or table.get("type")
+            header_name = header_name or table.get("header_name")
+    auth_type = auth_type or "bearer"
+    if auth_type not in ("bearer", "header"):
+        raise BadInputError("daglab auth login stores a token for bearer or header auth.")
+    token = _read_token(with_token)
+    stored = store_token(
+        key,
+        token,
+        auth_type=auth_type,
+        header_name=header_name or DAGSTER_CLOUD_HEADER,
+    )
+    what = f"profile {settings.profile!r}" if settings.profile else settings.url
+    if stored.storage == "keyring":
+        err(f"Stored the token for {what} in the system keyring.")
+    else:
+        err(
+            f"Warning: no working keyring here; stored the token for {what} in "
+            f"{stored.path} (readable only by you)."
+        )
+    if settings.auth is not None and not settings.auth.source.startswith("daglab auth login"):
+        err(f"Note: {settings.auth.source} takes precedence over the stored token.")
+    if opts.json:
+        print_json({"key": stored.key, "storage": stored.storage, "path": str(stored.path)})
+
+
+def _read_token(with_token: bool) -> str:
+    from daglab.helpers.errors import BadInputError
+
+    if with_token:
+        token = sys.stdin.readline().strip()
+    else:
+        if not sys.stdin.isatty():
+            raise BadInputError(
+                "No terminal to prompt for the token.",
+                hint="Pipe it in with --with-token: daglab auth login --with-token < token.txt",
+            )
+        token = typer.prompt("Token", hide_input=True).strip()
+    if not token:
+        raise BadInputError("No token given.")
+    from daglab.helpers.auth import register_secret
+
+    register_secret(token)
+    return token
+
+
+@app.command("logout")
+@with_global_options
+def logout(opts: GlobalOptions) -> None:
+    """Forget the token ``daglab auth login`` stored for the current target."""
+    from daglab.helpers.auth import credential_key, delete_stored_token
+
+    settings = opts.settings()
+    key = credential_key(settings.profile, settings.url)
+    removed = delete_stored_token(key)
+    what = f"profile {settings.profile!r}" if settings.profile else settings.url
+    if opts.json:
+        print_json({"key": key, "removed": removed})
+    elif removed:
+        err(f"Removed the stored token for {what}.")
+    else:
+        err(f"No stored token for {what}.")

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from daglab.helpers.errors import BadInputError, ConfigFileError
 
@@ -100,17 +99,9 @@ def load_config_file(path: Path) -> dict[str, Any]:
 
 def check_url(url: str, origin: str) -> str:
     """Accept an http(s) URL with an optional path prefix; return it without a trailing slash."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise BadInputError(
-            f"The Dagster URL from {origin} must start with http:// or https:// and name a host.",
-            hint="For example: --url http://localhost:3000 or --url https://org.dagster.cloud/prod",
-        )
-    if any(ch in url for ch in "\r\n\t\x00 "):
-        raise BadInputError(
-            f"The Dagster URL from {origin} contains whitespace or control characters."
-        )
-    url = url.rstrip("/")
+    from daglab.helpers.validation import validate_url
+
+    url = validate_url(url, f"The Dagster URL from {origin}").rstrip("/")
     if url.endswith("/graphql"):
         url = url[: -len("/graphql")]
     return url
@@ -156,7 +147,12 @@ def resolve_connection(
     config_file: Path | None = None,
 ) -> ConnectionSettings:
     """Resolve the connection from flags, environment, profile, a dev server, or the default."""
-    from daglab.helpers.auth import resolve_auth
+    from daglab.helpers.auth import (
+        config_holds_secrets,
+        credential_key,
+        resolve_auth,
+        warn_if_exposed,
+    )
 
     environ: Mapping[str, str] = os.environ if env is None else env
     path = config_file or config_path(environ)
@@ -208,6 +204,8 @@ def resolve_connection(
     if timeout is not None and timeout <= 0:
         raise BadInputError("--http-timeout must be a positive number of seconds.")
 
+    if config_holds_secrets(config):
+        warn_if_exposed(path, "The config file")
     auth = resolve_auth(
         token=auth_token,
         auth_type=auth_type,
@@ -216,6 +214,7 @@ def resolve_connection(
         profile_name=profile_name,
         profile_auth=profile_table.get("auth"),
         config_file=path,
+        stored_key=credential_key(profile_name, resolved),
     )
     return ConnectionSettings(
         url=resolved,

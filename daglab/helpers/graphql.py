@@ -110,7 +110,7 @@ class DagsterClient:
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             transport=transport,
-            auth=auth.httpx_auth() if auth is not None else None,
+            auth=auth.httpx_auth(origin=self.url) if auth is not None else None,
             headers={"User-Agent": f"daglab/{__version__}", **(headers or {})},
             follow_redirects=False,
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
@@ -227,7 +227,7 @@ class DagsterClient:
                 hint="Check the token (--auth-token, DAGLAB_TOKEN, DAGSTER_CLOUD_API_TOKEN or the profile).",
             )
         if status in (301, 302, 303, 307, 308):
-            location = response.headers.get("location", "?")
+            location = redact_text(response.headers.get("location", "?"), self._secrets)
             raise errors.HTTPStatusError(
                 f"The server redirected {what} to {location} (HTTP {status}); daglab does not "
                 "follow redirects, so credentials never go to another host.",

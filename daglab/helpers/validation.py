@@ -1,0 +1,273 @@
+"""Run-config and YAML validation, asset-selection syntax, and input sanitization.
+
+(The run-config functions are being added beside these.)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from daglab.helpers import errors
+
+# -- YAML, asset selections, URLs and untrusted text (auth & hygiene) -------------------------
+
+InputContext = Literal["terminal", "line", "url", "path", "filename", "header"]
+SelectionKind = Literal["keys", "pattern", "select"]
+
+# ANSI/VT escape sequences: CSI (ESC [ or 8-bit 0x9b), OSC/DCS/SOS/PM/APC strings up to their
+# terminator (BEL or ST), and two-character escapes. Then single control characters, and the
+# bidirectional overrides that make text display differently from what it is.
+_ESCAPES = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -~]?"
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f/\\:*?\"<>|\u202a-\u202e\u2066-\u2069]")
+_KEY_PART_FORBIDDEN = re.compile(r"[\s,*?\[\]\"'\x00-\x1f\x7f]")
+MAX_URL_LENGTH = 2048
+
+
+class YamlSyntaxError(errors.ConfigFileError):
+    """YAML text does not parse; ``line`` and ``column`` are 1-based (None if unknown)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str,
+        line: int | None = None,
+        column: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.source = source
+        self.line = line
+        self.column = column
+
+
+def validate_yaml_config(
+    text: str, source: str = "<text>", *, require_mapping: bool = False
+) -> Any:
+    """Parse YAML ``text`` (JSON too) and return its value; empty text is ``None``.
+
+    A syntax error is a ``YamlSyntaxError`` naming ``source``, the line and the column.
+    Only plain data is built (no Python objects). With ``require_mapping`` the top level
+    must be a mapping (as a run config is); ``{}`` is returned for empty text then.
+    """
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        column = mark.column + 1 if mark is not None else None
+        where = f"{source}, line {line}, column {column}" if line is not None else source
+        problem = sanitize_input(str(exc.problem or exc.context or "invalid YAML"), "line")
+        raise YamlSyntaxError(
+            f"Cannot parse YAML in {where}: {problem}.",
+            source=source,
+            line=line,
+            column=column,
+            hint="Check the indentation and quoting on that line.",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise YamlSyntaxError(
+            f"Cannot parse YAML in {source}: {sanitize_input(str(exc), 'line')[:200]}.",
+            source=source,
+        ) from None
+    except RecursionError:
+        raise YamlSyntaxError(
+            f"Cannot parse YAML in {source}: nested too deeply.", source=source
+        ) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date like 2024-13-45
+        raise YamlSyntaxError(
+            f"Cannot parse YAML in {source}: {sanitize_input(str(exc), 'line')[:200]}.",
+            source=source,
+        ) from None
+    if require_mapping:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise errors.ConfigFileError(
+                f"The YAML in {source} must be a mapping (like 'ops: ...'), "
+                f"not a {type(value).__name__}."
+            )
+    return value
+
+
+def validate_asset_selection(text: str, kind: SelectionKind = "select") -> Any:
+    """Check the syntax of an asset selection; return what it parses to.
+
+    ``keys``: comma-separated slash-joined keys (``orders/raw_orders,customers/raw``), returned
+    as a list of keys. ``pattern``: one shell-style pattern (``orders/*``), returned as is.
+    ``select``: Dagster's selection language, returned as the parsed tree (see
+    ``daglab.helpers.selection``). A syntax error is a ``SelectionSyntaxError`` whose
+    ``position`` is the 0-based offset of the problem.
+    """
+    from daglab.helpers.selection import SelectionSyntaxError, parse_selection
+
+    if not isinstance(text, str):
+        raise errors.SelectionError("An asset selection must be text.")
+    if kind == "select":
+        if not text.strip():
+            raise SelectionSyntaxError("the selection is empty", text, 0)
+        try:
+            return parse_selection(text)
+        except RecursionError:
+            raise SelectionSyntaxError("the selection is nested too deeply", text, 0) from None
+    if kind == "pattern":
+        if not text.strip():
+            raise SelectionSyntaxError("the pattern is empty", text, 0)
+        bad = _CONTROL.search(text) or re.search(r"[\r\n\t,]", text)
+        if bad:
+            raise SelectionSyntaxError(
+                "a pattern is one glob like orders/* (no commas or control characters)",
+                text,
+                bad.start(),
+            )
+        return text.strip()
+    if kind != "keys":
+        raise errors.BadInputError(f"Unknown selection kind {str(kind)[:20]!r}.")
+    keys: list[str] = []
+    offset = 0
+    for item in text.split(","):
+        stripped = item.strip()
+        start = offset + (len(item) - len(item.lstrip()))
+        if not stripped:
+            raise SelectionSyntaxError("expected an asset key, found nothing", text, start)
+        part_offset = start
+        for part in stripped.split("/"):
+            if not part:
+                raise SelectionSyntaxError(
+                    "an asset key has an empty part (a leading, trailing or doubled '/')",
+                    text,
+                    part_offset,
+                )
+            bad = _KEY_PART_FORBIDDEN.search(part)
+            if bad:
+                what = (
+                    "a wildcard (use --asset-pattern)"
+                    if bad.group() in "*?[]"
+                    else (f"the character {bad.group()!r}")
+                )
+                raise SelectionSyntaxError(
+                    f"an asset key may not contain {what}", text, part_offset + bad.start()
+                )
+            part_offset += len(part) + 1
+        if stripped not in keys:
+            keys.append(stripped)
+        offset += len(item) + 1
+    return keys
+
+
+def validate_url(url: str, origin: str = "the URL") -> str:
+    """``url`` if it is an http(s) URL naming a host; ``BadInputError`` otherwise.
+
+    Refused: other schemes (``file:``, ``javascript:`` ...), credentials in the URL (they
+    would show wherever the URL is printed), whitespace and control characters, a query or
+    fragment, a bad port. The message names ``origin``, never the URL (it may hold a secret).
+    """
+    import httpx
+
+    example = "For example: http://localhost:3000 or https://org.dagster.cloud/prod"
+    if not isinstance(url, str) or not url:
+        raise errors.BadInputError(f"{origin} is empty; it must be an http(s) URL.", hint=example)
+    if len(url) > MAX_URL_LENGTH:
+        raise errors.BadInputError(f"{origin} is longer than {MAX_URL_LENGTH} characters.")
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise errors.BadInputError(f"{origin} contains whitespace or control characters.")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        hostname = parts.hostname
+    except ValueError:
+        raise errors.BadInputError(f"{origin} is not a valid URL.", hint=example) from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise errors.BadInputError(
+            f"{origin} must start with http:// or https:// and name a host.", hint=example
+        )
+    if "@" in parts.netloc:
+        raise errors.BadInputError(
+            f"{origin} carries credentials (user:password@); daglab does not take them there.",
+            hint="Use DAGLAB_USERNAME/DAGLAB_PASSWORD or the profile's auth table instead.",
+        )
+    if not hostname:
+        raise errors.BadInputError(f"{origin} names no host.", hint=example)
+    if port == 0:
+        raise errors.BadInputError(f"{origin} has port 0; use a port from 1 to 65535.")
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise errors.BadInputError(
+            f"{origin} has a query or fragment; give the webserver's base URL.", hint=example
+        )
+    try:
+        httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, UnicodeError):
+        raise errors.BadInputError(f"{origin} is not a valid URL.", hint=example) from None
+    return url
+
+
+def safe_filename(name: str, default: str = "untitled") -> str:
+    """One file-name component made from server text: no separators, no leading dots."""
+    clean = _UNSAFE_NAME.sub("_", _ESCAPES.sub("", str(name)))
+    clean = re.sub(r"_+", "_", clean).strip(" ._")
+    clean = clean[:200].rstrip(" .")
+    return clean or default
+
+
+def safe_output_path(path: str | os.PathLike[str], *, base: Path | None = None) -> Path:
+    """Where to write ``path`` (``--output``, notebooks), as an absolute, normalized path.
+
+    ``..`` is resolved lexically, so the file written is the one the user reads in the
+    path. With ``base`` the result (symlinks resolved) must stay inside ``base``.
+    """
+    text = os.fspath(path)
+    if not text or _CONTROL.search(text) or any(ch in text for ch in "\r\n\t"):
+        raise errors.BadInputError("The output path is empty or contains control characters.")
+    expanded = Path(text).expanduser()
+    if base is not None and not expanded.is_absolute():
+        expanded = Path(base) / expanded
+    target = Path(os.path.normpath(os.path.abspath(expanded)))
+    if base is not None:
+        root = Path(os.path.realpath(base))
+        real = Path(os.path.realpath(target))
+        if real != root and root not in real.parents:
+            raise errors.BadInputError(
+                f"The path {sanitize_input(text, 'line')} leads outside {root}.",
+                hint="Give a path inside that directory.",
+            )
+    return target
+
+
+def sanitize_input(text: object, context: InputContext = "terminal") -> str:
+    """Make ``text`` safe for where it goes.
+
+    ``terminal``: ANSI/VT escapes, control characters (but newline and tab) and bidi
+    overrides removed. ``line``: the same, on one line. ``url``: checked by ``validate_url``.
+    ``path``: ``safe_output_path`` as text. ``filename``: ``safe_filename``. ``header``: an
+    HTTP header value, refused if it has a line break or NUL. GraphQL documents are never
+    built from text: values travel as variables.
+    """
+    value = str(text)
+    if context in ("terminal", "line"):
+        value = value.replace("\r\n", "\n")
+        value = _CONTROL.sub("", _ESCAPES.sub("", value))
+        if context == "line":
+            value = re.sub(r"[\n\t]+", " ", value)
+        return value
+    if context == "url":
+        return validate_url(value)
+    if context == "path":
+        return str(safe_output_path(value))
+    if context == "filename":
+        return safe_filename(value)
+    if context == "header":
+        if any(ch in value for ch in "\r\n\x00"):
+            raise errors.BadInputError("A header value may not contain a line break or NUL.")
+        return value
+    raise errors.BadInputError(f"Unknown input context {str(context)[:20]!r}.")
