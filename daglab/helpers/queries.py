@@ -249,8 +249,9 @@ _EVENT_FIELDS = """
         events {
           __typename
           ... on MessageEvent { message timestamp level stepKey eventType }
-          ... on ErrorEvent { error { message className } }
+          ... on ErrorEvent { error { message className cause { message className } } }
           ... on MaterializationEvent { assetKey { path } }
+          ... on AssetMaterializationPlannedEvent { assetKey { path } }
         }
         cursor
         hasMore
@@ -322,6 +323,20 @@ mutation DaglabTerminateRun($runId: String!, $terminatePolicy: TerminateRunPolic
     ... on RunNotFoundError { message }
     ... on UnauthorizedError { message }
     ... on PythonError { message className }
+  }
+}
+""",
+)
+
+# The partition keys of assets, to check `daglab run --partition` before launching.
+ASSET_PARTITION_KEYS = Document(
+    "DaglabAssetPartitionKeys",
+    """
+query DaglabAssetPartitionKeys($assetKeys: [AssetKeyInput!]) {
+  assetNodes(assetKeys: $assetKeys) {
+    assetKey { path }
+    isPartitioned
+    partitionKeys
   }
 }
 """,

@@ -1,17 +1,145 @@
 """Run-config and YAML validation, asset-selection syntax, and input sanitization.
 
-(The run-config functions are being added beside these.)
+A run config is read locally (YAML or JSON; a parse error names the file and line) and
+validated by the server against the job's own schema, so what daglab says is what Dagster
+would say at launch.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from daglab.helpers import errors
+from daglab.helpers.graphql import DagsterClient, check_union
+from daglab.helpers.models import ConfigProblem, ValidationResult
+from daglab.helpers.queries import CONFIG_VALID
+
+
+def parse_config_yaml(text: str, source: str = "--config-yaml") -> dict[str, Any]:
+    """Parse run-config text (YAML, or JSON which YAML reads too) into a mapping.
+
+    ``source`` names where the text came from in error messages. Empty text is ``{}``.
+    """
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}, line {mark.line + 1}, column {mark.column + 1}" if mark else source
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise errors.ConfigFileError(
+            f"Cannot parse the run config in {where}: {problem}.",
+            hint="Run config is YAML or JSON, e.g. 'ops: {process_rows: {config: {rows: 3}}}'.",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise errors.ConfigFileError(f"Cannot parse the run config in {source}: {exc}.") from None
+    return _as_mapping(value, source)
+
+
+def _parse_json(text: str, source: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise errors.ConfigFileError(
+            f"Cannot parse the run config in {source}, line {exc.lineno}, column {exc.colno}: "
+            f"{exc.msg}."
+        ) from None
+    return _as_mapping(value, source)
+
+
+def _as_mapping(value: object, source: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise errors.ConfigFileError(
+            f"The run config in {source} must be a mapping (like 'ops: ...'), "
+            f"not a {type(value).__name__}."
+        )
+    return value
+
+
+def load_run_config(path: str | Path) -> dict[str, Any]:
+    """Read a run-config file: JSON if it ends in ``.json``, YAML otherwise."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise errors.ConfigFileError(f"No run-config file at {file}.") from None
+    except IsADirectoryError:
+        raise errors.ConfigFileError(f"{file} is a directory, not a run-config file.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise errors.ConfigFileError(f"Cannot read the run-config file {file}: {exc}.") from None
+    if file.suffix.lower() == ".json":
+        return _parse_json(text, str(file))
+    return parse_config_yaml(text, str(file))
+
+
+def config_problems(payload: Mapping[str, Any]) -> list[ConfigProblem]:
+    """The problems of a ``RunConfigValidationInvalid`` payload, each with its config path."""
+    return [
+        ConfigProblem(
+            path=[str(p) for p in (e.get("path") or [])],
+            message=str(e.get("message") or "invalid"),
+            reason=e.get("reason"),
+        )
+        for e in payload.get("errors") or []
+    ]
+
+
+async def validate_run_config(
+    client: DagsterClient,
+    job: str,
+    location: str,
+    repository: str,
+    config: Mapping[str, Any] | None,
+    asset_selection: Sequence[str] | None = None,
+) -> ValidationResult:
+    """Ask the server whether ``config`` is valid for ``job``; every problem has its path.
+
+    ``asset_selection`` (slash-joined keys) validates against that subset of an asset job.
+    Raises ``TargetNotFoundError`` if the server does not know the job.
+    """
+    selector: dict[str, Any] = {
+        "repositoryLocationName": location,
+        "repositoryName": repository,
+        "pipelineName": job,
+    }
+    if asset_selection:
+        selector["assetSelection"] = [{"path": key.split("/")} for key in asset_selection]
+    data = await client.execute(
+        CONFIG_VALID,
+        {"selector": selector, "mode": "default", "runConfigData": dict(config or {})},
+    )
+    payload = data.get("isPipelineConfigValid")
+    typename = (payload or {}).get("__typename")
+    if typename in ("PipelineConfigValidationValid", "RunConfigValidationInvalid"):
+        return ValidationResult(
+            valid=typename == "PipelineConfigValidationValid",
+            job=job,
+            location=location,
+            repository=repository,
+            asset_selection=list(asset_selection or []),
+            errors=config_problems(payload or {}),
+        )
+    if typename == "PipelineNotFoundError":
+        raise errors.TargetNotFoundError(
+            f"The server has no job {job!r} in {location}/{repository}: "
+            f"{(payload or {}).get('message', '')}".rstrip(": ")
+        )
+    if typename == "InvalidSubsetError":
+        raise errors.SelectionError(
+            f"The server cannot run that selection of {job!r}: {(payload or {}).get('message')}"
+        )
+    check_union(payload, "PipelineConfigValidationValid", "validating the run config")
+    raise errors.BadResponseError("Unexpected answer while validating the run config.")
+
 
 # -- YAML, asset selections, URLs and untrusted text (auth & hygiene) -------------------------
 

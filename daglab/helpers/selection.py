@@ -1,0 +1,441 @@
+"""Dagster's asset selection syntax, resolved client-side against discovered assets.
+
+Resolving here instead of on the server makes ``--select`` behave the same on every Dagster
+version (servers before 1.10 do not understand the syntax at all). Supported::
+
+    key:"orders/*"   key:orders/raw_orders   orders/raw_orders (a bare key)
+    group:orders     tag:tier=gold   tag:domain   kind:pandas   owner:team:data
+    code_location:main
+    +X  all upstream of X (and X)      2+X  two levels up
+    X+  all downstream of X (and X)    X+1  one level down      *X / (X)*  same as +X / X+
+    A and B   A or B   not A   (A)   *  (every asset)   roots(X)   sinks(X)
+
+Precedence is Dagster's: ``not`` binds tighter than ``and``, which binds tighter than ``or``.
+Operators are ``and``/``or``/``not`` in lower or upper case. Values may be quoted with
+double quotes; ``*`` in a key or group value is a wildcard.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from daglab.helpers.errors import SelectionError
+
+__all__ = [
+    "SelectionSyntaxError",
+    "parse_selection",
+    "resolve_selection",
+    "select_assets",
+]
+
+
+class SelectableAsset(Protocol):
+    """What the resolver reads from an asset (``AssetInfo`` has all of it)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def group(self) -> str: ...
+    @property
+    def location(self) -> str: ...
+    @property
+    def tags(self) -> Mapping[str, str]: ...
+    @property
+    def kinds(self) -> Sequence[str]: ...
+    @property
+    def deps(self) -> Sequence[str]: ...
+
+
+class SelectionSyntaxError(SelectionError):
+    """The selection text does not parse; ``position`` is the 0-based offset of the problem."""
+
+    def __init__(self, message: str, text: str, position: int) -> None:
+        self.position = position
+        self.text = text
+        super().__init__(
+            f"Cannot parse the asset selection at column {position + 1}: {message}.",
+            hint=f"  {text}\n  {' ' * position}^",
+        )
+
+
+# -- tokens -----------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[^\s()+:=\",]+")
+_DIGITS = re.compile(r"\d+")
+_KEYWORDS = {"and": "AND", "or": "OR", "not": "NOT"}
+_CASED_KEYWORDS = {"and", "AND", "or", "OR", "not", "NOT"}  # Dagster's: lower or upper case
+_SYMBOLS = {"(": "LPAREN", ")": "RPAREN", "+": "PLUS", ":": "COLON", "=": "EQUAL", ",": "COMMA"}
+
+ATTRIBUTES = ("key", "group", "tag", "kind", "owner", "code_location")
+# Dagster knows these, but they need server-side state daglab does not read.
+UNSUPPORTED_ATTRIBUTES = (
+    "status",
+    "column",
+    "table_name",
+    "column_tag",
+    "changed_in_branch",
+    "partitions",
+    "automation_type",
+    "sensor",
+    "schedule",
+    "job",
+    "is",
+)
+FUNCTIONS = ("roots", "sinks")
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # WORD STRING DIGITS STAR AND OR NOT LPAREN RPAREN PLUS COLON EQUAL COMMA END
+    text: str
+    pos: int
+    value: str = ""
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+            continue
+        if ch in _SYMBOLS:
+            tokens.append(Token(_SYMBOLS[ch], ch, i, ch))
+            i += 1
+            continue
+        if ch == '"':
+            end = i + 1
+            chars: list[str] = []
+            while end < len(text) and text[end] != '"':
+                if text[end] == "\\" and end + 1 < len(text):
+                    end += 1
+                chars.append(text[end])
+                end += 1
+            if end >= len(text):
+                raise SelectionSyntaxError("this quoted value is never closed", text, i)
+            tokens.append(Token("STRING", text[i : end + 1], i, "".join(chars)))
+            i = end + 1
+            continue
+        match = _WORD.match(text, i)
+        assert match is not None  # any other character starts a word
+        word = match.group(0)
+        if word == "*":
+            kind = "STAR"
+        elif _DIGITS.fullmatch(word):
+            kind = "DIGITS"
+        else:
+            kind = _KEYWORDS[word.lower()] if word in _CASED_KEYWORDS else "WORD"
+        tokens.append(Token(kind, word, i, word))
+        i = match.end()
+    tokens.append(Token("END", "", len(text)))
+    return tokens
+
+
+# -- syntax tree ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attr:
+    name: str  # key group tag kind owner code_location
+    value: str
+    tag_value: str | None = None
+
+
+@dataclass(frozen=True)
+class All:
+    pass
+
+
+@dataclass(frozen=True)
+class Not:
+    expr: Node
+
+
+@dataclass(frozen=True)
+class And:
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Or:
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Traverse:
+    """``expr`` plus ``up`` levels upstream and ``down`` levels downstream.
+
+    ``None`` means no traversal that way; ``-1`` means every level."""
+
+    expr: Node
+    up: int | None = None
+    down: int | None = None
+
+
+@dataclass(frozen=True)
+class Func:
+    name: str  # roots sinks
+    expr: Node
+
+
+Node = Attr | All | Not | And | Or | Traverse | Func
+
+EVERY_LEVEL = -1
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = tokenize(text)
+        self.i = 0
+
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.i]
+
+    def peek(self, offset: int = 1) -> Token:
+        return self.tokens[min(self.i + offset, len(self.tokens) - 1)]
+
+    def take(self) -> Token:
+        tok = self.tok
+        self.i = min(self.i + 1, len(self.tokens) - 1)
+        return tok
+
+    def fail(self, message: str, tok: Token | None = None) -> SelectionSyntaxError:
+        return SelectionSyntaxError(message, self.text, (tok or self.tok).pos)
+
+    def found(self, tok: Token | None = None) -> str:
+        tok = tok or self.tok
+        return "the end of the selection" if tok.kind == "END" else f"{tok.text!r}"
+
+    def parse(self) -> Node:
+        if self.tok.kind == "END":
+            raise self.fail("the selection is empty")
+        node = self.or_expr()
+        if self.tok.kind != "END":
+            if self.tok.kind == "RPAREN":
+                raise self.fail("this ')' has no matching '('")
+            raise self.fail(f"expected 'and', 'or' or the end, found {self.found()}")
+        return node
+
+    def or_expr(self) -> Node:
+        node = self.and_expr()
+        while self.tok.kind == "OR":
+            self.take()
+            node = Or(node, self.and_expr())
+        return node
+
+    def and_expr(self) -> Node:
+        node = self.not_expr()
+        while self.tok.kind == "AND":
+            self.take()
+            node = And(node, self.not_expr())
+        return node
+
+    def not_expr(self) -> Node:
+        if self.tok.kind == "NOT":
+            self.take()
+            return Not(self.not_expr())
+        return self.traversal()
+
+    def traversal(self) -> Node:
+        up: int | None = None
+        tok = self.tok
+        if tok.kind == "STAR":
+            if self.peek().kind in ("END", "AND", "OR", "RPAREN"):
+                self.take()
+                return All()
+            self.take()  # legacy ``*X``: every level upstream
+            up = EVERY_LEVEL
+        elif tok.kind == "DIGITS" and self.peek().kind == "PLUS":
+            self.take()
+            self.take()
+            up = int(tok.value)
+        elif tok.kind == "PLUS":
+            self.take()
+            up = EVERY_LEVEL
+        primary_tok = self.tok
+        node = self.primary()
+        down: int | None = None
+        if self.tok.kind == "PLUS":
+            self.take()
+            down = int(self.take().value) if self.tok.kind == "DIGITS" else EVERY_LEVEL
+        elif self.tok.kind == "STAR" and primary_tok.kind in ("LPAREN", "STRING", "WORD"):
+            self.take()
+            down = EVERY_LEVEL
+        if up is None and down is None:
+            return node
+        return Traverse(node, up, down)
+
+    def primary(self) -> Node:
+        tok = self.tok
+        if tok.kind == "LPAREN":
+            self.take()
+            if self.tok.kind == "RPAREN":
+                raise self.fail("expected an expression inside '()'")
+            node = self.or_expr()
+            if self.tok.kind != "RPAREN":
+                raise self.fail(f"expected ')' to close the '(' at column {tok.pos + 1}")
+            self.take()
+            return node
+        if tok.kind == "WORD" and self.peek().kind == "LPAREN":
+            name = tok.value.lower()
+            if name not in FUNCTIONS:
+                raise self.fail(
+                    f"unknown function {tok.value!r} (daglab knows {', '.join(FUNCTIONS)})"
+                )
+            self.take()
+            self.take()
+            node = self.or_expr()
+            if self.tok.kind != "RPAREN":
+                raise self.fail(f"expected ')' to close {tok.value}(")
+            self.take()
+            return Func(name, node)
+        if tok.kind == "WORD" and self.peek().kind == "COLON":
+            return self.attribute()
+        if tok.kind in ("WORD", "STRING", "DIGITS"):
+            self.take()
+            return Attr("key", tok.value)
+        if tok.kind == "END":
+            raise self.fail("expected an asset expression, found the end of the selection")
+        raise self.fail(f"expected an asset expression, found {self.found()}")
+
+    def attribute(self) -> Node:
+        name_tok = self.take()
+        name = name_tok.value.lower()
+        if name in UNSUPPORTED_ATTRIBUTES:
+            raise SelectionError(
+                f"'{name}:' needs state daglab does not resolve client-side; "
+                f"use {', '.join(a + ':' for a in ATTRIBUTES)}.",
+            )
+        if name not in ATTRIBUTES:
+            raise self.fail(
+                f"unknown attribute {name_tok.value!r} (use one of "
+                f"{', '.join(a + ':' for a in ATTRIBUTES)})",
+                name_tok,
+            )
+        self.take()  # the colon
+        value = self.value(name)
+        if name == "owner" and self.tok.kind == "COLON":  # owner:team:data
+            self.take()
+            value = f"{value}:{self.value(name)}"
+        tag_value = None
+        if self.tok.kind == "EQUAL":
+            if name != "tag":
+                raise self.fail(f"'=' only follows a tag key, not {name}:")
+            self.take()
+            tag_value = self.value(name)
+        return Attr(name, value, tag_value)
+
+    def value(self, name: str) -> str:
+        tok = self.tok
+        if tok.kind in ("WORD", "STRING", "DIGITS", "STAR", "AND", "OR", "NOT"):
+            self.take()
+            return tok.value
+        raise self.fail(f"expected a value after '{name}:', found {self.found()}")
+
+
+def parse_selection(text: str) -> Node:
+    """Parse selection ``text`` into a syntax tree; a ``SelectionSyntaxError`` points at the
+    column of the problem."""
+    return _Parser(text).parse()
+
+
+# -- resolution -------------------------------------------------------------------------------
+
+
+def _wildcard(pattern: str, text: str) -> bool:
+    if "*" not in pattern:
+        return pattern == text
+    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+    return re.fullmatch(regex, text) is not None
+
+
+def _owners(asset: Any) -> list[str]:
+    return [str(o) for o in (getattr(asset, "owners", None) or [])]
+
+
+def _matches(attr: Attr, asset: SelectableAsset) -> bool:
+    if attr.name == "key":
+        return _wildcard(attr.value.strip("/"), asset.key)
+    if attr.name == "group":
+        return _wildcard(attr.value, asset.group)
+    if attr.name == "tag":
+        if attr.value not in asset.tags:
+            return False
+        return attr.tag_value is None or asset.tags[attr.value] == attr.tag_value
+    if attr.name == "kind":
+        return attr.value in asset.kinds
+    if attr.name == "owner":
+        owners = _owners(asset)
+        return attr.value in owners or any(o.split(":", 1)[-1] == attr.value for o in owners)
+    if attr.name == "code_location":
+        return asset.location == attr.value
+    raise SelectionError(f"Unknown attribute {attr.name}:")  # pragma: no cover - parser checks
+
+
+class _Graph:
+    def __init__(self, assets: Sequence[SelectableAsset]) -> None:
+        self.assets = list(assets)
+        self.keys = [a.key for a in self.assets]
+        known = set(self.keys)
+        self.up: dict[str, set[str]] = {k: set() for k in self.keys}
+        self.down: dict[str, set[str]] = {k: set() for k in self.keys}
+        for asset in self.assets:
+            for dep in asset.deps:
+                if dep in known:
+                    self.up[asset.key].add(dep)
+                    self.down[dep].add(asset.key)
+
+    def walk(self, start: set[str], edges: Mapping[str, set[str]], depth: int) -> set[str]:
+        seen = set(start)
+        frontier = set(start)
+        level = 0
+        while frontier and (depth == EVERY_LEVEL or level < depth):
+            frontier = {n for k in frontier for n in edges[k]} - seen
+            seen |= frontier
+            level += 1
+        return seen
+
+    def evaluate(self, node: Node) -> set[str]:
+        if isinstance(node, All):
+            return set(self.keys)
+        if isinstance(node, Attr):
+            return {a.key for a in self.assets if _matches(node, a)}
+        if isinstance(node, Not):
+            return set(self.keys) - self.evaluate(node.expr)
+        if isinstance(node, And):
+            return self.evaluate(node.left) & self.evaluate(node.right)
+        if isinstance(node, Or):
+            return self.evaluate(node.left) | self.evaluate(node.right)
+        if isinstance(node, Traverse):
+            base = self.evaluate(node.expr)
+            out = set(base)
+            if node.up is not None:
+                out |= self.walk(base, self.up, node.up)
+            if node.down is not None:
+                out |= self.walk(base, self.down, node.down)
+            return out
+        if isinstance(node, Func):
+            inner = self.evaluate(node.expr)
+            edges = self.up if node.name == "roots" else self.down
+            return {k for k in inner if not (edges[k] & inner)}
+        raise TypeError(f"not a selection node: {node!r}")  # pragma: no cover
+
+
+def resolve_selection(node: Node, assets: Iterable[SelectableAsset]) -> list[str]:
+    """The keys ``node`` selects among ``assets``, in the order of ``assets``."""
+    graph = _Graph(list(assets))
+    chosen = graph.evaluate(node)
+    return [k for k in graph.keys if k in chosen]
+
+
+def select_assets(text: str, assets: Iterable[SelectableAsset]) -> list[str]:
+    """Parse ``text`` and return the keys it selects among ``assets``."""
+    return resolve_selection(parse_selection(text), assets)
