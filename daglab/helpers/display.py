@@ -1,0 +1,641 @@
+"""How helper results look: compact HTML tables in Jupyter, plain text tables elsewhere,
+and live run progress (a display updated in place in a notebook, a status line in a terminal).
+
+Every value from the server is HTML-escaped before it goes into markup, and control
+characters are stripped before it goes to a terminal.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
+from typing import Any, SupportsIndex, TypeVar, overload
+
+T = TypeVar("T")
+
+_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_MAX_CELL = 200
+
+TERMINAL_STATUSES = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
+_STATUS_COLORS = {
+    "SUCCESS": "#1a7f37",
+    "FAILURE": "#cf222e",
+    "CANCELED": "#9a6700",
+    "CANCELING": "#9a6700",
+}
+
+
+# -- formatting -------------------------------------------------------------------------
+
+
+def clean(value: object) -> str:
+    """Text safe for a terminal: no escape sequences or control characters."""
+    return _CONTROL.sub("", "" if value is None else str(value))
+
+
+def format_bytes(value: int | float | None) -> str:
+    if value is None:
+        return "n/a"
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(size) < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"  # pragma: no cover
+
+
+def format_seconds(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if value < 1:
+        return f"{value * 1000:.1f} ms"
+    if value < 120:
+        return f"{value:.2f} s"
+    minutes, seconds = divmod(value, 60)
+    return f"{int(minutes)}m{seconds:02.0f}s"
+
+
+def format_time(epoch: float | None) -> str:
+    if not epoch:
+        return ""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        value = ", ".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        value = ", ".join(f"{k}={v}" for k, v in value.items())
+    text = clean(value).replace("\n", " ")
+    return text if len(text) <= _MAX_CELL else text[: _MAX_CELL - 1] + "…"
+
+
+def html_table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    caption: str | None = None,
+    links: dict[int, int] | None = None,
+) -> str:
+    """A small HTML table; every cell is escaped. ``links`` maps a column to the column
+    holding its URL (http/https only)."""
+    out = ['<table class="daglab" style="border-collapse:collapse;font-size:0.9em">']
+    if caption:
+        out.append(
+            f'<caption style="text-align:left;font-weight:bold">{html.escape(caption)}</caption>'
+        )
+    out.append("<thead><tr>")
+    out.extend(
+        f'<th style="text-align:left;padding:2px 8px">{html.escape(h)}</th>' for h in headers
+    )
+    out.append("</tr></thead><tbody>")
+    for row in rows:
+        out.append("<tr>")
+        for index, value in enumerate(row):
+            text = html.escape(_cell_text(value))
+            url = None
+            if links and index in links:
+                target = row[links[index]]
+                url = str(target) if isinstance(target, str) else None
+            if url and url.startswith(("http://", "https://")):
+                text = f'<a href="{html.escape(url, quote=True)}" target="_blank">{text}</a>'
+            color = _STATUS_COLORS.get(str(value)) if headers[index] == "status" else None
+            style = "text-align:left;padding:2px 8px;vertical-align:top"
+            if color:
+                style += f";color:{color};font-weight:bold"
+            out.append(f'<td style="{style}">{text}</td>')
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def text_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A plain-text table with aligned columns."""
+    cells = [[_cell_text(v) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, value in enumerate(row):
+            widths[i] = max(widths[i], len(value))
+    lines = ["  ".join(h.ljust(widths[i]) for i, h in enumerate(headers)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines.extend("  ".join(v.ljust(widths[i]) for i, v in enumerate(row)).rstrip() for row in cells)
+    return "\n".join(lines)
+
+
+# -- what a model looks like as a table --------------------------------------------------
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _job_row(job: Any) -> list[object]:
+    return [
+        _get(job, "name"),
+        _get(job, "location"),
+        _get(job, "repository"),
+        _get(job, "description") or "",
+        _get(job, "tags") or {},
+    ]
+
+
+def _asset_row(asset: Any) -> list[object]:
+    partitions = _get(asset, "partitions")
+    partitioned = _get(asset, "partitioned")
+    if partitioned:
+        count = len(partitions) if isinstance(partitions, (list, tuple)) else None
+        part_text = f"yes ({count})" if count is not None else "yes"
+    else:
+        part_text = ""
+    return [
+        _get(asset, "key"),
+        _get(asset, "group"),
+        _get(asset, "location"),
+        _get(asset, "kinds") or [],
+        part_text,
+        _get(asset, "deps") or [],
+        _get(asset, "description") or "",
+    ]
+
+
+def _location_row(loc: Any) -> list[object]:
+    return [
+        _get(loc, "name"),
+        _get(loc, "load_status"),
+        _get(loc, "repositories") or [],
+        (_get(loc, "error") or "").strip().splitlines()[0] if _get(loc, "error") else "",
+    ]
+
+
+_TABLES: dict[str, tuple[list[str], Callable[[Any], list[object]]]] = {
+    "JobInfo": (["name", "location", "repository", "description", "tags"], _job_row),
+    "AssetInfo": (
+        ["key", "group", "location", "kinds", "partitioned", "deps", "description"],
+        _asset_row,
+    ),
+    "LocationInfo": (["name", "status", "repositories", "error"], _location_row),
+}
+
+
+def _status_of(result: Any) -> str:
+    status = _get(result, "status")
+    return str(getattr(status, "value", status) or "")
+
+
+def run_result_rows(result: Any) -> list[tuple[str, object]]:
+    """The fields of a RunResult worth showing, in order, skipping the empty ones."""
+    rows: list[tuple[str, object]] = []
+    names = [
+        ("run id", "run_id"),
+        ("status", "status"),
+        ("job", "job"),
+        ("location", "location"),
+        ("repository", "repository"),
+        ("assets", "asset_selection"),
+        ("started", "started_at"),
+        ("ended", "ended_at"),
+        ("duration", "duration_s"),
+        ("materialized", "materialized"),
+        ("error", "error"),
+        ("url", "url"),
+    ]
+    for label, attr in names:
+        value = _get(result, attr)
+        if value in (None, "", [], ()):
+            continue
+        if attr == "status":
+            value = _status_of(result)
+        elif attr in ("started_at", "ended_at") and isinstance(value, (int, float)):
+            value = format_time(value)
+        elif attr == "duration_s" and isinstance(value, (int, float)):
+            value = format_seconds(value)
+        elif isinstance(value, (list, tuple)):
+            value = ", ".join(str(v) for v in value)
+        elif attr == "error":
+            value = error_text(value)
+        rows.append((label, value))
+    return rows
+
+
+def error_text(error: Any) -> str:
+    """A RunError (message and failing step) or any error value, as one line of text."""
+    if error is None or isinstance(error, str):
+        return error or ""
+    message = _get(error, "message") or str(error)
+    step = _get(error, "step")
+    return f"{step}: {message}" if step else str(message)
+
+
+def run_result_html(result: Any) -> str:
+    rows = run_result_rows(result)
+    url = _get(result, "url")
+    out = ['<table class="daglab" style="border-collapse:collapse;font-size:0.9em"><tbody>']
+    for label, value in rows:
+        text = html.escape(_cell_text(value))
+        if label == "url" and isinstance(url, str) and url.startswith(("http://", "https://")):
+            text = f'<a href="{html.escape(url, quote=True)}" target="_blank">{text}</a>'
+        style = "text-align:left;padding:2px 8px"
+        if label == "status" and (color := _STATUS_COLORS.get(str(value))):
+            style += f";color:{color};font-weight:bold"
+        out.append(
+            f'<tr><th style="text-align:left;padding:2px 8px">{html.escape(label)}</th>'
+            f'<td style="{style}">{text}</td></tr>'
+        )
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def run_result_text(result: Any) -> str:
+    rows = run_result_rows(result)
+    width = max((len(label) for label, _ in rows), default=0)
+    return "\n".join(f"{label.ljust(width)}  {_cell_text(value)}" for label, value in rows)
+
+
+def runs_html(results: Iterable[Any]) -> str:
+    items = list(results)
+    return html_table(
+        ["run id", "status", "job", "assets", "duration", "url"],
+        [
+            [
+                _get(r, "run_id"),
+                _status_of(r),
+                _get(r, "job"),
+                _get(r, "asset_selection") or [],
+                format_seconds(_get(r, "duration_s")) if _get(r, "duration_s") else "",
+                _get(r, "url"),
+            ]
+            for r in items
+        ],
+        caption=f"{len(items)} run{'s' if len(items) != 1 else ''}",
+    )
+
+
+def _problem_where(problem: Any) -> str:
+    where = _get(problem, "where")
+    if where:
+        return str(where)
+    path = _get(problem, "path") or []
+    return ":".join(["root", *map(str, path)]) if isinstance(path, list) else str(path)
+
+
+def validation_html(result: Any) -> str:
+    valid = bool(_get(result, "valid"))
+    head = f"Config for {_get(result, 'job') or _get(result, 'job_name') or 'the job'}: " + (
+        "valid" if valid else "invalid"
+    )
+    errors = _get(result, "errors") or []
+    if valid or not errors:
+        color = "#1a7f37" if valid else "#cf222e"
+        return f'<p style="color:{color};font-weight:bold">{html.escape(head)}</p>'
+    rows = [[_problem_where(e), _get(e, "message") or str(e)] for e in errors]
+    return html_table(["path", "problem"], rows, caption=head)
+
+
+def validation_text(result: Any) -> str:
+    valid = bool(_get(result, "valid"))
+    lines = [
+        f"Config for {_get(result, 'job') or _get(result, 'job_name') or 'the job'}: "
+        + ("valid" if valid else "invalid")
+    ]
+    for e in _get(result, "errors") or []:
+        lines.append(f"  {clean(_problem_where(e))}: {clean(_get(e, 'message') or e)}")
+    return "\n".join(lines)
+
+
+# -- lists that render as tables ----------------------------------------------------------
+
+
+class EntityList(list[T]):
+    """A plain list of jobs, assets or locations that shows itself as a table."""
+
+    kind = "item"
+
+    def _table(self) -> tuple[list[str], list[list[object]]]:
+        if not self:
+            return [], []
+        spec = _TABLES.get(type(self[0]).__name__)
+        if spec is None:
+            return ["value"], [[str(item)] for item in self]
+        headers, row = spec
+        return headers, [row(item) for item in self]
+
+    def _caption(self) -> str:
+        return f"{len(self)} {self.kind}{'s' if len(self) != 1 else ''}"
+
+    def _repr_html_(self) -> str:
+        headers, rows = self._table()
+        if not headers:
+            return f"<p>No {html.escape(self.kind)}s found.</p>"
+        return html_table(headers, rows, caption=self._caption())
+
+    def __repr__(self) -> str:
+        headers, rows = self._table()
+        if not headers:
+            return f"No {self.kind}s found."
+        return f"{self._caption()}\n{text_table(headers, rows)}"
+
+    __str__ = __repr__
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> EntityList[T]: ...
+
+    def __getitem__(self, index: SupportsIndex | slice) -> T | EntityList[T]:
+        if isinstance(index, slice):
+            return type(self)(super().__getitem__(index))
+        return super().__getitem__(index)
+
+    def names(self) -> list[str]:
+        """Job names, asset keys or location names, in order."""
+        return [str(_get(item, "key") or _get(item, "name")) for item in self]
+
+    def to_json(self) -> list[Any]:
+        return [
+            item.model_dump(mode="json") if hasattr(item, "model_dump") else item for item in self
+        ]
+
+    def filter(
+        self,
+        pattern: str | None = None,
+        *,
+        tags: Mapping[str, str] | Iterable[str] | str | None = None,
+        groups: Iterable[str] | None = None,
+        location: str | None = None,
+        repository: str | None = None,
+    ) -> EntityList[T]:
+        """The entries matching a glob ``pattern`` (on the name or asset key), tags
+        (``{"team": "data"}``, ``"team=data"`` or ``["team=data"]``), groups, location and repository."""
+        from daglab.helpers.discovery import EntityFilters, filter_entities
+
+        filters = EntityFilters(
+            pattern=pattern,
+            tags=tag_dict(tags),
+            groups=list(groups) if groups else None,
+            location=location,
+            repository=repository,
+        )
+        return type(self)(filter_entities(list(self), filters))
+
+
+def tag_dict(tags: Mapping[str, str] | Iterable[str] | str | None) -> dict[str, str] | None:
+    """Tags as a dict, from a dict, ``"k=v,k2=v2"`` or ``["k=v", ...]``."""
+    if tags is None:
+        return None
+    if isinstance(tags, Mapping):
+        return {str(k): str(v) for k, v in tags.items()}
+    from daglab.helpers.discovery import parse_tags
+
+    if isinstance(tags, str):
+        return parse_tags(tags)
+    return parse_tags(",".join(tags))
+
+
+class JobList(EntityList[T]):
+    kind = "job"
+
+
+class AssetList(EntityList[T]):
+    kind = "asset"
+
+
+class LocationList(EntityList[T]):
+    kind = "location"
+
+
+class RunList(list[T]):
+    """Runs, shown as one table."""
+
+    def _repr_html_(self) -> str:
+        return runs_html(self)
+
+    def __repr__(self) -> str:
+        return text_table(
+            ["run id", "status", "job", "duration"],
+            [
+                [
+                    _get(r, "run_id"),
+                    _status_of(r),
+                    _get(r, "job"),
+                    format_seconds(_get(r, "duration_s")) if _get(r, "duration_s") else "",
+                ]
+                for r in self
+            ],
+        )
+
+    __str__ = __repr__
+
+
+# -- IPython integration ----------------------------------------------------------------
+
+
+def ipython_shell() -> Any:
+    """The running IPython shell, or None (without importing IPython)."""
+    module = sys.modules.get("IPython")
+    if module is None:
+        return None
+    try:
+        return module.get_ipython()
+    except Exception:  # pragma: no cover - a broken IPython
+        return None
+
+
+def in_notebook() -> bool:
+    """True in a Jupyter kernel (where rich output is shown), False in a terminal or script."""
+    shell = ipython_shell()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+_installed: set[int] = set()
+
+
+def install_formatters() -> None:
+    """Teach IPython to show daglab's pydantic models (RunResult, ...) as HTML tables."""
+    shell = ipython_shell()
+    if shell is None or id(shell) in _installed:
+        return
+    _installed.add(id(shell))
+    try:
+        html_formatter = shell.display_formatter.formatters["text/html"]
+        text_formatter = shell.display_formatter.formatters["text/plain"]
+    except (AttributeError, KeyError):  # pragma: no cover
+        return
+    module = "daglab.helpers.models"
+    html_formatter.for_type_by_name(module, "RunResult", run_result_html)
+    html_formatter.for_type_by_name(module, "RunSubmitResult", run_result_html)
+    html_formatter.for_type_by_name(module, "ValidationResult", validation_html)
+    for name in ("JobInfo", "AssetInfo", "LocationInfo"):
+        html_formatter.for_type_by_name(module, name, _single_html)
+    html_formatter.for_type_by_name(
+        "daglab.helpers.validation", "ValidationResult", validation_html
+    )
+    text_formatter.for_type_by_name(
+        module, "RunResult", lambda obj, p, cycle: p.text(run_result_text(obj))
+    )
+    text_formatter.for_type_by_name(
+        module, "RunSubmitResult", lambda obj, p, cycle: p.text(run_result_text(obj))
+    )
+
+
+def _single_html(obj: Any) -> str:
+    headers, row = _TABLES[type(obj).__name__]
+    return html_table(headers, [row(obj)])
+
+
+# -- live progress ------------------------------------------------------------------------
+
+
+class Progress:
+    """Shows one run's progress while it is watched; ``update`` is cheap to call often."""
+
+    def __init__(self, label: str, *, mode: str) -> None:
+        self.label = label
+        self.mode = mode
+        self.started = time.monotonic()
+        self._handle: Any = None
+        self._last_shown = 0.0
+        self._last_key: tuple[object, ...] | None = None
+        self._line_open = False
+        self.status = "STARTING"
+        self.run_id: str | None = None
+        self.url: str | None = None
+        self.detail = ""
+
+    def update(
+        self,
+        *,
+        status: str | None = None,
+        run_id: str | None = None,
+        url: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.status = status or self.status
+        self.run_id = run_id or self.run_id
+        self.url = url or self.url
+        if detail:
+            self.detail = clean(detail).strip().splitlines()[0][:160] if detail.strip() else ""
+        key = (self.status, self.run_id, self.detail)
+        now = time.monotonic()
+        if key == self._last_key and now - self._last_shown < 1.0:
+            return
+        self._last_key, self._last_shown = key, now
+        self._show(final=False)
+
+    def finish(self, result: Any = None) -> None:
+        if result is not None:
+            self.status = _status_of(result) or self.status
+            self.run_id = _get(result, "run_id") or self.run_id
+            self.url = _get(result, "url") or self.url
+            error = error_text(_get(result, "error"))
+            if error.strip():
+                self.detail = clean(error).strip().splitlines()[0][:160]
+        self._show(final=True)
+
+    def _elapsed(self) -> str:
+        return format_seconds(time.monotonic() - self.started)
+
+    def _show(self, *, final: bool) -> None:
+        if self.mode == "notebook":
+            self._show_notebook()
+        elif self.mode == "terminal":
+            self._show_terminal(final)
+
+    def _html(self) -> str:
+        color = _STATUS_COLORS.get(self.status, "#0969da")
+        parts = [
+            f"<b>{html.escape(self.label)}</b>",
+            f'<span style="color:{color};font-weight:bold">{html.escape(self.status)}</span>',
+            html.escape(self._elapsed()),
+        ]
+        if self.run_id:
+            rid = html.escape(self.run_id[:8])
+            if self.url and self.url.startswith(("http://", "https://")):
+                rid = f'<a href="{html.escape(self.url, quote=True)}" target="_blank">{rid}</a>'
+            parts.append(f"run {rid}")
+        if self.detail:
+            parts.append(f"<code>{html.escape(self.detail)}</code>")
+        return '<div class="daglab-progress">' + " · ".join(parts) + "</div>"
+
+    def _show_notebook(self) -> None:
+        try:
+            from IPython.display import HTML, display
+        except ImportError:  # pragma: no cover
+            self.mode = "off"
+            return
+        content = HTML(self._html())
+        if self._handle is None:
+            self._handle = display(content, display_id=True)
+        else:
+            self._handle.update(content)
+
+    def _text(self) -> str:
+        parts = [self.label, self.status, self._elapsed()]
+        if self.run_id:
+            parts.append(f"run {self.run_id}")
+        if self.detail:
+            parts.append(self.detail)
+        return " · ".join(clean(p) for p in parts)
+
+    def _show_terminal(self, final: bool) -> None:
+        stream = sys.stderr
+        line = self._text()
+        try:
+            if stream.isatty():
+                stream.write("\r\x1b[K" + line + ("\n" if final else ""))
+            else:
+                stream.write(line + "\n")
+            stream.flush()
+        except (OSError, ValueError):  # a closed stream must not break the run
+            self.mode = "off"
+
+
+def progress_mode(progress: bool | None) -> str:
+    """``"notebook"``, ``"terminal"`` or ``"off"``: None means on wherever someone watches."""
+    if progress is False:
+        return "off"
+    if in_notebook():
+        return "notebook"
+    if progress is True:
+        return "terminal"
+    try:
+        return "terminal" if sys.stderr.isatty() else "off"
+    except (AttributeError, ValueError):
+        return "off"
+
+
+# Set by the sync twin: updates are queued here and shown by the thread that waits for the
+# result (the notebook's main thread), not by the background event loop's thread.
+caller_queue: ContextVar[Any] = ContextVar("daglab_caller_queue", default=None)
+
+
+class _QueuedProgress:
+    """Hands each update to the waiting caller's thread."""
+
+    def __init__(self, target: Progress, queue: Any) -> None:
+        self._target = target
+        self._queue = queue
+
+    def update(self, **kwargs: Any) -> None:
+        self._queue.put(lambda: self._target.update(**kwargs))
+
+    def finish(self, result: Any = None) -> None:
+        self._queue.put(lambda: self._target.finish(result))
+
+
+def open_progress(label: str, progress: bool | None) -> Progress | _QueuedProgress | None:
+    """A live progress view for one run, or None when nobody would see it."""
+    mode = progress_mode(progress)
+    if mode == "off":
+        return None
+    view = Progress(label, mode=mode)
+    queue = caller_queue.get()
+    return view if queue is None else _QueuedProgress(view, queue)

@@ -1,0 +1,648 @@
+"""The async core of the notebook API (``daglab.helpers``); ``daglab.helpers.sync`` wraps it.
+
+One process-wide session holds the target and one pooled ``DagsterClient`` per target and
+event loop: every cell of a notebook reuses the same connections (a client cannot move
+between event loops, so the sync twin, which runs on its own background loop, has its own).
+The target is what ``connect`` chose, else the CLI's resolution (environment, profile, a
+running ``daglab dev``, ``http://localhost:3000``), resolved once per session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from daglab.helpers import state as _state
+from daglab.helpers.config import ConnectionSettings, resolve_connection
+from daglab.helpers.display import (
+    AssetList,
+    JobList,
+    LocationList,
+    RunList,
+    html_table,
+    install_formatters,
+    open_progress,
+    tag_dict,
+)
+from daglab.helpers.errors import BadInputError
+from daglab.helpers.graphql import DagsterClient
+from daglab.helpers.performance import PerformanceMetrics, track_async
+
+if TYPE_CHECKING:
+    from daglab.helpers.models import (
+        AssetInfo,
+        JobInfo,
+        LocationInfo,
+        RunResult,
+        RunSubmitResult,
+        ValidationResult,
+    )
+
+
+# -- the session -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where the helpers talk to, as ``connect`` found it. Holds no credentials."""
+
+    url: str
+    url_source: str
+    auth_source: str
+    profile: str | None
+    version: str | None = None
+    locations: list[LocationInfo] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = [
+            f"Connected to {self.url} (from {self.url_source})",
+            f"Credentials: {self.auth_source}",
+        ]
+        if self.version:
+            lines.append(f"Dagster {self.version}")
+        for loc in self.locations:
+            lines.append(f"  {loc.name}: {loc.load_status}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        head = (
+            f"<p><b>Connected</b> to <code>{html.escape(self.url)}</code> "
+            f"(from {html.escape(self.url_source)}) · credentials: "
+            f"{html.escape(self.auth_source)}"
+            + (f" · Dagster {html.escape(self.version)}" if self.version else "")
+            + "</p>"
+        )
+        if not self.locations:
+            return head
+        return head + html_table(
+            ["location", "status", "repositories"],
+            [[loc.name, loc.load_status, loc.repositories] for loc in self.locations],
+        )
+
+
+def _target_key(settings: ConnectionSettings) -> tuple[str, str, str]:
+    secrets = settings.auth.secrets() if settings.auth is not None else []
+    digest = hashlib.sha256("\0".join(secrets).encode()).hexdigest()
+    return settings.url, f"{settings.auth_source}:{digest}", repr(settings.http_timeout)
+
+
+class Session:
+    """Target, clients and caches shared by every helper call in this process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._settings: ConnectionSettings | None = None
+        self._explicit = False
+        self._clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[tuple[str, str, str], DagsterClient]
+        ] = weakref.WeakKeyDictionary()
+        self._assets: dict[tuple[str, str, str], list[AssetInfo]] = {}
+
+    def settings(self) -> ConnectionSettings:
+        with self._lock:
+            if self._settings is None:
+                self._settings = resolve_connection()
+                _state.remember_target(self._settings)
+            return self._settings
+
+    def set_settings(self, settings: ConnectionSettings, *, explicit: bool) -> None:
+        with self._lock:
+            if self._settings is not None and _target_key(self._settings) != _target_key(settings):
+                self._assets.clear()
+            self._settings = settings
+            self._explicit = self._explicit or explicit
+        _state.remember_target(settings)
+
+    @property
+    def explicit(self) -> bool:
+        return self._explicit
+
+    def client(self) -> DagsterClient:
+        """The pooled client for the current target on the running event loop."""
+        loop = asyncio.get_running_loop()
+        settings = self.settings()
+        key = _target_key(settings)
+        with self._lock:
+            for stale in [lp for lp in list(self._clients) if lp.is_closed()]:
+                self._clients.pop(stale, None)
+            per_loop = self._clients.setdefault(loop, {})
+            client = per_loop.get(key)
+            if client is None:
+                client = DagsterClient.from_settings(settings)
+                per_loop[key] = client
+            return client
+
+    async def aclose(self) -> None:
+        """Close this event loop's clients."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            clients = list(self._clients.pop(loop, {}).values())
+        for client in clients:
+            await client.aclose()
+
+    def cached_assets(self) -> list[AssetInfo] | None:
+        with self._lock:
+            return self._assets.get(_target_key(self.settings()))
+
+    def cache_assets(self, assets: list[AssetInfo]) -> None:
+        with self._lock:
+            self._assets[_target_key(self.settings())] = list(assets)
+
+
+_session = Session()
+
+
+def get_session() -> Session:
+    return _session
+
+
+def adopt_target(target: Mapping[str, str | None]) -> None:
+    """Use a target recovered from a saved state, unless ``connect`` already chose one.
+
+    Credentials are resolved again (environment, profile); none are ever saved.
+    """
+    if _session.explicit:
+        return
+    url = target.get("url")
+    if not url:
+        return
+    source = target.get("url_source") or ""
+    try:
+        if source.startswith("profile") and target.get("profile"):
+            settings = resolve_connection(profile=target.get("profile"))
+        elif source.startswith(("env", "default", "daglab dev")):
+            settings = resolve_connection()
+            if settings.url != url:
+                settings = resolve_connection(url=url, profile=target.get("profile"))
+        else:
+            settings = resolve_connection(url=url, profile=target.get("profile"))
+    except BadInputError:
+        settings = resolve_connection(url=url)
+    _session.set_settings(settings, explicit=False)
+
+
+def _client() -> DagsterClient:
+    install_formatters()
+    return _session.client()
+
+
+# -- connecting and discovering ----------------------------------------------------------------
+
+
+async def connect(
+    url: str | None = None,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    auth_token: str | None = None,
+    auth_type: str | None = None,
+    profile: str | None = None,
+    http_timeout: float | None = None,
+    state_path: str | os.PathLike[str] | None = None,
+    check: bool = True,
+) -> Connection:
+    """Choose the Dagster server the helpers talk to (same resolution as the CLI: arguments,
+    then ``DAGLAB_URL``/``DAGLAB_TOKEN``/``DAGLAB_PROFILE``, the profile, a running
+    ``daglab dev``, ``http://localhost:3000``) and, with ``check``, make sure it answers.
+
+    ``state_path`` saves the session state there (see ``daglab.helpers.state``).
+    """
+    from daglab.helpers.discovery import discover_locations as _discover_locations
+    from daglab.helpers.queries import VERSION
+
+    settings = resolve_connection(
+        url=url,
+        host=host,
+        port=port,
+        auth_token=auth_token,
+        auth_type=auth_type,
+        profile=profile,
+        http_timeout=http_timeout,
+    )
+    if state_path is not None:
+        _state.set_path(state_path)
+    _session.set_settings(settings, explicit=True)
+    version = None
+    locations: list[LocationInfo] = []
+    if check:
+        client = _client()
+        data = await client.execute(VERSION)
+        version = str(data.get("version") or "")
+        locations = await _discover_locations(client)
+    return Connection(
+        url=settings.url,
+        url_source=settings.url_source,
+        auth_source=settings.auth_source,
+        profile=settings.profile,
+        version=version,
+        locations=LocationList(locations),
+    )
+
+
+async def close() -> None:
+    """Close the pooled connections of this event loop (the next call opens new ones)."""
+    await _session.aclose()
+
+
+async def discover_locations(location: str | None = None) -> LocationList[LocationInfo]:
+    """Every code location with its load status; one that failed carries its error."""
+    from daglab.helpers.discovery import discover_locations as _discover_locations
+
+    return LocationList(await _discover_locations(_client(), location))
+
+
+async def discover_jobs(
+    repository: str | None = None,
+    location: str | None = None,
+    pattern: str | None = None,
+    *,
+    tags: Mapping[str, str] | Iterable[str] | str | None = None,
+) -> JobList[JobInfo]:
+    """The jobs of every loaded code location (or of ``location``/``repository``), optionally
+    only those whose name matches the glob ``pattern`` and that carry ``tags``."""
+    from daglab.helpers.discovery import EntityFilters, discover, filter_entities
+
+    found = await discover(_client(), ["jobs"], location, repository)
+    jobs = found.jobs or []
+    _state.remember_discovered(jobs=[f"{j.location}/{j.repository}/{j.name}" for j in jobs])
+    filters = EntityFilters(pattern=pattern, tags=tag_dict(tags))
+    return JobList(filter_entities(jobs, filters))
+
+
+async def _all_assets(location: str | None, repository: str | None) -> list[AssetInfo]:
+    from daglab.helpers.discovery import discover
+
+    found = await discover(_client(), ["assets"], location, repository)
+    assets = found.assets or []
+    if location is None and repository is None:
+        _session.cache_assets(assets)
+    return assets
+
+
+async def discover_assets(
+    repository: str | None = None,
+    location: str | None = None,
+    pattern: str | None = None,
+    *,
+    tags: Mapping[str, str] | Iterable[str] | str | None = None,
+    groups: Iterable[str] | None = None,
+    select: str | None = None,
+) -> AssetList[AssetInfo]:
+    """The asset definitions of every loaded code location (or of ``location``/``repository``),
+    narrowed by a glob ``pattern`` on keys (``"orders/*"``), ``tags``, ``groups``, and/or a
+    Dagster asset selection ``select`` (``"group:orders+"``)."""
+    from daglab.helpers.discovery import EntityFilters, filter_entities
+
+    assets = await _all_assets(location, repository)
+    _state.remember_discovered(assets=[a.key for a in assets])
+    if select:
+        from daglab.helpers.selection import select_assets
+
+        chosen = set(select_assets(select, assets))
+        assets = [a for a in assets if a.key in chosen]
+    filters = EntityFilters(
+        pattern=pattern, tags=tag_dict(tags), groups=list(groups) if groups else None
+    )
+    return AssetList(filter_entities(assets, filters))
+
+
+# -- config ----------------------------------------------------------------------------------
+
+
+def load_config_from_file(config_path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a run-config file (YAML, or JSON for ``.json``); a parse error names the line."""
+    from daglab.helpers.validation import load_run_config
+
+    return load_run_config(Path(config_path))
+
+
+async def validate_config(
+    job_name: str,
+    run_config: Mapping[str, Any] | None = None,
+    repository: str | None = None,
+    location: str | None = None,
+) -> ValidationResult:
+    """Ask the server whether ``run_config`` is valid for the job; every problem has its path.
+
+    The job's location and repository are found automatically when its name is unique.
+    """
+    from daglab.helpers import runs
+    from daglab.helpers.validation import validate_run_config
+
+    client = _client()
+    target = await runs.resolve_job(client, job_name, location, repository)
+    return await validate_run_config(
+        client, target.job, target.location, target.repository, dict(run_config or {})
+    )
+
+
+# -- runs ---------------------------------------------------------------------------------------
+
+
+def _as_result(submitted: RunSubmitResult) -> RunResult:
+    from daglab.helpers.models import RunResult
+
+    return RunResult(
+        run_id=submitted.run_id,
+        status=submitted.status,
+        url=submitted.url,
+        job=submitted.job,
+        location=submitted.location,
+        repository=submitted.repository,
+        asset_selection=list(submitted.asset_selection),
+        partition=submitted.partition,
+    )
+
+
+def describe_progress(event: Any) -> str | None:
+    """One line for a ``runs.ProgressEvent`` (None for a bare status change)."""
+    kind = event.kind
+    if kind == "step_started":
+        return f"step {event.step} started"
+    if kind == "step_succeeded":
+        return f"step {event.step} succeeded"
+    if kind == "step_failed":
+        return f"step {event.step} failed: {event.message or ''}".rstrip(": ")
+    if kind == "materialized":
+        total = f"/{event.total}" if event.total else ""
+        return f"materialized {event.asset} ({event.done}{total})"
+    if kind == "poll_failed":
+        return f"a status check failed ({event.message}); retrying"
+    if kind == "contact_restored":
+        return "contact restored"
+    if kind in ("queued_warning", "timed_out", "canceling"):
+        return event.message or kind.replace("_", " ")
+    return None
+
+
+async def _watch(
+    client: DagsterClient,
+    run_id: str,
+    *,
+    label: str,
+    url: str,
+    timeout: float | None,
+    cancel_on_timeout: bool,
+    progress: bool | None,
+) -> RunResult:
+    from daglab.helpers import runs
+    from daglab.helpers.errors import RunTimeoutError
+
+    view = open_progress(label, progress)
+    if view is not None:
+        view.update(status="STARTING", run_id=run_id, url=url)
+
+    def on_progress(event: runs.ProgressEvent) -> None:
+        if event.kind == "status" and event.status:
+            _state.remember_status(run_id, event.status)
+        if view is not None:
+            view.update(
+                status=event.status, run_id=run_id, url=url, detail=describe_progress(event)
+            )
+
+    try:
+        result = await runs.monitor_run(
+            client,
+            run_id,
+            timeout,
+            cancel_on_timeout=cancel_on_timeout,
+            on_progress=on_progress,
+        )
+    except BaseException:
+        if view is not None:
+            view.update(detail="stopped watching; the run goes on")
+            view.finish()
+        raise
+    _state.remember_run(result)
+    if view is not None:
+        view.finish(result)
+    if result.timed_out and not result.finished:
+        exc = RunTimeoutError(
+            f"Run {run_id} is still {result.status} after {timeout:g}s; it goes on: {url}",
+            hint=f"Watch it again with wait_for_run({run_id!r}), or cancel_run({run_id!r}).",
+        )
+        exc.run_id = run_id  # type: ignore[attr-defined]
+        exc.result = result  # type: ignore[attr-defined]
+        raise exc
+    return result
+
+
+async def run_job(
+    job_name: str,
+    repository: str | None = None,
+    location: str | None = None,
+    run_config: Mapping[str, Any] | None = None,
+    wait: bool = True,
+    *,
+    tags: Mapping[str, str] | None = None,
+    partition: str | None = None,
+    timeout: float | None = None,
+    cancel_on_timeout: bool = False,
+    progress: bool | None = None,
+) -> RunResult:
+    """Launch a run of ``job_name`` and, with ``wait``, watch it to the end (live progress in
+    a notebook or terminal). Returns the run as it ended, or as launched with ``wait=False``.
+    The location and repository are found automatically when the job's name is unique.
+
+    A failed run is returned, not raised: check ``result.succeeded``. After ``timeout``
+    seconds (default: no limit) ``RunTimeoutError`` is raised and the run goes on (it stays
+    in the session state), unless ``cancel_on_timeout`` cancels it.
+    """
+    from daglab.helpers import runs
+
+    client = _client()
+    submitted = await runs.submit_job_run(
+        client,
+        job_name,
+        repository,
+        location,
+        dict(run_config or {}),
+        tags=dict(tags or {}),
+        partition=partition,
+    )
+    _state.remember_run(submitted)
+    if not wait:
+        return _as_result(submitted)
+    return await _watch(
+        client,
+        submitted.run_id,
+        label=f"job {submitted.job}",
+        url=submitted.url,
+        timeout=timeout,
+        cancel_on_timeout=cancel_on_timeout,
+        progress=progress,
+    )
+
+
+async def run_assets(
+    asset_selection: Iterable[str] | str | None = None,
+    repository: str | None = None,
+    location: str | None = None,
+    run_config: Mapping[str, Any] | None = None,
+    wait: bool = True,
+    *,
+    pattern: str | None = None,
+    select: str | None = None,
+    partition: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    cancel_on_timeout: bool = False,
+    progress: bool | None = None,
+) -> RunResult:
+    """Materialize assets in one run: exact keys (``["orders/raw_orders", ...]`` or
+    ``"a/b,c/d"``), a glob ``pattern`` on keys (``"orders/*"``), or an asset selection
+    ``select`` (``"group:orders+"``), exactly one of them. Otherwise like ``run_job``."""
+    from daglab.helpers import runs
+
+    given = [
+        name
+        for name, value in (
+            ("asset_selection", asset_selection),
+            ("pattern", pattern),
+            ("select", select),
+        )
+        if value is not None
+    ]
+    if len(given) != 1:
+        raise BadInputError(
+            "run_assets needs exactly one of asset_selection (keys), pattern or select"
+            + (f"; got {' and '.join(given)}." if given else ".")
+        )
+    keys: str | list[str] | None = None
+    if asset_selection is not None:
+        keys = asset_selection if isinstance(asset_selection, str) else list(asset_selection)
+    client = _client()
+    target = await runs.resolve_assets(
+        client, keys=keys, pattern=pattern, select=select, location=location, repository=repository
+    )
+    await runs.check_partition(client, target, partition)
+    submitted = await runs.launch_run(
+        client,
+        target,
+        run_config=dict(run_config or {}),
+        tags=dict(tags or {}),
+        partition=partition,
+    )
+    _state.remember_run(submitted)
+    if not wait:
+        return _as_result(submitted)
+    count = len(submitted.asset_selection)
+    return await _watch(
+        client,
+        submitted.run_id,
+        label=f"{count} asset{'s' if count != 1 else ''}",
+        url=submitted.url,
+        timeout=timeout,
+        cancel_on_timeout=cancel_on_timeout,
+        progress=progress,
+    )
+
+
+async def get_run(run_id: str) -> RunResult:
+    """Where a run stands now (any run on the server, not only this session's)."""
+    from daglab.helpers import runs
+
+    result = await runs.get_run(_client(), run_id)
+    if run_id in _state.current().runs:
+        _state.remember_run(result)
+    return result
+
+
+async def wait_for_run(
+    run_id: str,
+    timeout: float | None = None,
+    cancel_on_timeout: bool = False,
+    progress: bool | None = None,
+) -> RunResult:
+    """Watch any run to the end (live progress), like ``run_job`` does after launching."""
+    from daglab.helpers import runs
+
+    client = _client()
+    return await _watch(
+        client,
+        run_id,
+        label=f"run {run_id[:8]}",
+        url=runs.get_run_url(client, run_id),
+        timeout=timeout,
+        cancel_on_timeout=cancel_on_timeout,
+        progress=progress,
+    )
+
+
+async def cancel_run(run_id: str, force: bool = False, wait: float = 10.0) -> RunResult:
+    """Ask the server to terminate a run (``force``: mark it canceled at once) and wait up to
+    ``wait`` seconds for it to end; returns the run as it then stands."""
+    from daglab.helpers import runs
+
+    result = await runs.cancel_run(_client(), run_id, force=force, wait=wait)
+    if run_id in _state.current().runs:
+        _state.remember_run(result)
+    return result
+
+
+async def refresh_runs() -> RunList[RunResult]:
+    """Look up the session's runs that were in flight and update their state; a run the
+    server no longer has is marked ``NOT_FOUND``."""
+    from daglab.helpers.errors import TargetNotFoundError
+
+    async def one(run_id: str) -> RunResult | None:
+        try:
+            return await get_run(run_id)
+        except TargetNotFoundError:
+            _state.remember_status(run_id, _state.NOT_FOUND)
+            return None
+
+    found = await asyncio.gather(*(one(run.run_id) for run in _state.current().in_flight))
+    return RunList([r for r in found if r is not None])
+
+
+async def resume_runs(
+    timeout: float | None = None, progress: bool | None = None
+) -> RunList[RunResult]:
+    """Watch every run of this session still in flight to the end, one after the other
+    (e.g. after ``state.load()`` in a restarted kernel); ``timeout`` applies to each.
+    Returns their results."""
+    out: RunList[RunResult] = RunList()
+    for run in _state.current().in_flight:
+        out.append(await wait_for_run(run.run_id, timeout=timeout, progress=progress))
+    return out
+
+
+# -- performance ------------------------------------------------------------------------------
+
+
+async def track_performance(
+    operation: str, func: Callable[..., Any], *args: Any, **kwargs: Any
+) -> tuple[Any, PerformanceMetrics]:
+    """Call ``func(*args, **kwargs)`` (awaiting it if it is async) and measure wall time, CPU
+    time and peak memory; the measurement is kept for ``performance_report()``."""
+    return await track_async(operation, func, *args, **kwargs)
+
+
+__all__ = [
+    "Connection",
+    "cancel_run",
+    "close",
+    "connect",
+    "discover_assets",
+    "discover_jobs",
+    "discover_locations",
+    "get_run",
+    "load_config_from_file",
+    "refresh_runs",
+    "resume_runs",
+    "run_assets",
+    "run_job",
+    "track_performance",
+    "validate_config",
+    "wait_for_run",
+]
