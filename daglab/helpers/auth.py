@@ -397,12 +397,12 @@ class AuthConfig(BaseModel):
         if not isinstance(headers, Mapping):
             raise ConfigFileError(f"auth.headers in {source} must be a table of NAME = VALUE.")
         for name, value in headers.items():
-            _check_header_name(str(name), f"auth.headers in {source}")
-            _check_header_value(str(value), f"auth.headers.{name} in {source}")
+            _check_header_name(str(name), f"auth.headers in {source}", ConfigFileError)
+            _check_header_value(str(value), f"auth.headers.{name} in {source}", ConfigFileError)
         header_name = str(
             table.get("header_name", DAGSTER_CLOUD_HEADER if kind == "header" else "Authorization")
         )
-        _check_header_name(header_name, f"auth.header_name in {source}")
+        _check_header_name(header_name, f"auth.header_name in {source}", ConfigFileError)
         command = table.get("token_command")
         if command is not None and not (
             (isinstance(command, str) and command.strip())
@@ -428,7 +428,7 @@ class AuthConfig(BaseModel):
         token_file = table.get("token_file")
         for key in ("token", "password", "client_secret"):
             if table.get(key) is not None:
-                _check_header_value(str(table[key]), f"auth.{key} in {source}")
+                _check_header_value(str(table[key]), f"auth.{key} in {source}", ConfigFileError)
         try:
             return cls(
                 type=kind,
@@ -464,14 +464,16 @@ def _basic_credentials(username: str, password: str) -> str:
     return base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
 
 
-def _check_header_name(name: str, origin: str) -> None:
+def _check_header_name(name: str, origin: str, error: type[BadInputError] = BadInputError) -> None:
     if not _HEADER_NAME.fullmatch(name):
-        raise BadInputError(f"{origin} is not a valid HTTP header name.")
+        raise error(f"{origin} is not a valid HTTP header name.")
 
 
-def _check_header_value(value: str, origin: str) -> None:
+def _check_header_value(
+    value: str, origin: str, error: type[BadInputError] = BadInputError
+) -> None:
     if any(ch in value for ch in "\r\n\x00"):
-        raise BadInputError(f"The value of {origin} contains a line break or NUL.")
+        raise error(f"The value of {origin} contains a line break or NUL.")
 
 
 def parse_header_flags(values: Iterable[str]) -> dict[str, SecretStr]:
@@ -690,6 +692,12 @@ def _jwt_expiry(token: str) -> float | None:
 
 _managers: dict[tuple[Any, ...], TokenManager] = {}
 _managers_lock = threading.Lock()
+
+
+def reset_token_managers() -> None:
+    """Forget every cached token (tests; or after rotating credentials in a notebook)."""
+    with _managers_lock:
+        _managers.clear()
 
 
 class TokenManager:
@@ -971,8 +979,9 @@ def _keyring_enabled(env: Mapping[str, str] | None) -> bool:
     return (env_value("DAGLAB_KEYRING", env) or "1").lower() not in ("0", "false", "no", "off")
 
 
-def _keyring_call(method: str, *args: str, timeout: float = KEYRING_TIMEOUT) -> tuple[bool, Any]:
+def _keyring_call(method: str, *args: str, timeout: float | None = None) -> tuple[bool, Any]:
     """Call ``keyring.<method>(*args)`` in a thread; (False, None) if it fails or hangs."""
+    timeout = KEYRING_TIMEOUT if timeout is None else timeout
     result: list[Any] = []
 
     def call() -> None:
