@@ -21,6 +21,7 @@ import json
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -274,8 +275,11 @@ class MockApp:
     def _fault(
         status: int, body: str | bytes | None, content_type: str, headers: dict[str, str]
     ) -> tuple[int, dict[str, str], bytes]:
-        if body is None:
-            payload = _json({"errors": [{"message": f"mock: forced HTTP {status}"}]})
+        if body is None and status == 500:  # what dagster-webserver sends when a resolver fails
+            payload = _json({"data": None, "errors": [{"message": "mock: forced HTTP 500"}]})
+        elif body is None:  # what a proxy or load balancer sends
+            content_type = "text/plain"
+            payload = f"{status} {HTTPStatus(status).phrase}".encode()
         else:
             payload = body.encode() if isinstance(body, str) else body
         return status, {"content-type": content_type, **headers}, payload

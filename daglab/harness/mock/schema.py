@@ -38,8 +38,8 @@ def _ctx(info: Info) -> MockContext:
 
 # -- scalars and enums ---------------------------------------------------------------------------
 
-RunConfigData = strawberry.scalar(
-    NewType("RunConfigData", object),
+RunConfigData = NewType("RunConfigData", object)
+RUN_CONFIG_DATA = strawberry.scalar(
     name="RunConfigData",
     description="A run config: an object, or a YAML string.",
     serialize=lambda v: v,
@@ -237,7 +237,7 @@ class ExecutionMetadata:
 @strawberry.input
 class ExecutionParams:
     selector: JobOrPipelineSelector
-    run_config_data: RunConfigData | None = None  # type: ignore[valid-type]
+    run_config_data: RunConfigData | None = None
     mode: str | None = None
     execution_metadata: ExecutionMetadata | None = None
     step_keys: list[str] | None = None
@@ -993,7 +993,7 @@ class Run:
         return self.rec.config_yaml
 
     @strawberry.field
-    def run_config(self) -> RunConfigData:  # type: ignore[valid-type]
+    def run_config(self) -> RunConfigData:
         return self.rec.run_config or {}
 
     @strawberry.field
@@ -1044,7 +1044,7 @@ class MessageEvent:
     level: LogLevel
     step_key: str | None = None
     solid_handle_id: str | None = strawberry.field(name="solidHandleID", default=None)
-    event_type: DagsterEventType | None = None  # type: ignore[valid-type]
+    event_type: DagsterEventType | None = None
 
 
 @strawberry.interface
@@ -1441,7 +1441,7 @@ class RunConfigSchema:
     @strawberry.field
     def is_run_config_valid(
         self,
-        run_config_data: RunConfigData | None = None,  # type: ignore[valid-type]
+        run_config_data: RunConfigData | None = None,
     ) -> PipelineConfigValidationResult:
         return check_config(self.job, run_config_data)
 
@@ -1868,7 +1868,7 @@ class Query:
         info: Info,
         pipeline: PipelineSelector,
         mode: str,
-        run_config_data: RunConfigData | None = None,  # type: ignore[valid-type]
+        run_config_data: RunConfigData | None = None,
     ) -> PipelineConfigValidationResult:
         if (err := forced(info, pipeline=pipeline)) is not None:
             return err  # type: ignore[no-any-return]
@@ -2204,7 +2204,10 @@ class MockSchema(strawberry.Schema):
 
 
 def build_schema() -> MockSchema:
+    from strawberry.schema.config import StrawberryConfig
+
     return MockSchema(
+        config=StrawberryConfig(scalar_map={RunConfigData: RUN_CONFIG_DATA}),
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -751,7 +751,7 @@ class MockState:
         """Matching runs, newest first (as Dagster orders them)."""
         now = self.now()
         with self._lock:
-            runs = sorted(self.runs.values(), key=lambda r: r.created_at, reverse=True)
+            runs = list(reversed(self.runs.values()))
         if run_ids is not None:
             ids = {r for r in run_ids if r}
             runs = [r for r in runs if r.run_id in ids]
