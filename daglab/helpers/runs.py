@@ -421,7 +421,7 @@ async def launch_run(
         )
 
     lost: errors.DaglabError | None = None
-    for _attempt in range(MAX_LAUNCH_ATTEMPTS):
+    for _attempt in range(MAX_LAUNCH_ATTEMPTS):  # re-sent only when surely not created
         try:
             data = await client.execute(LAUNCH_RUN, {"executionParams": params}, retry=False)
         except errors.DaglabError as exc:
@@ -435,7 +435,7 @@ async def launch_run(
         payload = data.get("launchRun") or {}
         if payload.get("__typename") == "LaunchRunSuccess":
             run = payload["run"]
-            return result(run["runId"], run["status"], recovered=lost is not None)
+            return result(run["runId"], run["status"], recovered=False)
         raise _launch_error(payload, target)
     raise errors.ServerError(
         f"{lost.message if lost else 'The launch failed.'} The launch was sent "

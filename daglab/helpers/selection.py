@@ -4,8 +4,8 @@ Resolving here instead of on the server makes ``--select`` behave the same on ev
 version (servers before 1.10 do not understand the syntax at all). Supported::
 
     key:"orders/*"   key:orders/raw_orders   orders/raw_orders (a bare key)
-    group:orders     tag:tier=gold   tag:domain   kind:pandas   owner:team:data
-    code_location:main
+    group:orders     tag:tier=gold   tag:label (a tag with an empty value)   kind:pandas
+    owner:team:data  code_location:main
     +X  all upstream of X (and X)      2+X  two levels up
     X+  all downstream of X (and X)    X+1  one level down      *X / (X)*  same as +X / X+
     A and B   A or B   not A   (A)   *  (every asset)   roots(X)   sinks(X)
@@ -123,6 +123,15 @@ def tokenize(text: str) -> list[Token]:
         match = _WORD.match(text, i)
         assert match is not None  # any other character starts a word
         word = match.group(0)
+        follower = text[match.end() : match.end() + 1]
+        if (
+            word.startswith("*")
+            and follower in (":", "(")
+            and word.lstrip("*").lower() in (*ATTRIBUTES, *UNSUPPORTED_ATTRIBUTES, *FUNCTIONS)
+        ):  # legacy ``*key:x``: the star is a traversal, not part of a value
+            tokens.append(Token("STAR", "*", i, "*"))
+            i += 1
+            continue
         if word == "*":
             kind = "STAR"
         elif _DIGITS.fullmatch(word):
@@ -367,9 +376,8 @@ def _matches(attr: Attr, asset: SelectableAsset) -> bool:
     if attr.name == "group":
         return _wildcard(attr.value, asset.group)
     if attr.name == "tag":
-        if attr.value not in asset.tags:
-            return False
-        return attr.tag_value is None or asset.tags[attr.value] == attr.tag_value
+        # As in Dagster, ``tag:k`` means the tag ``k`` with an empty value (a label).
+        return asset.tags.get(attr.value) == (attr.tag_value or "")
     if attr.name == "kind":
         return attr.value in asset.kinds
     if attr.name == "owner":
