@@ -127,8 +127,12 @@ def serve(workspace: Path, minor: str, port: int | None, log_dir: Path, foregrou
         _write_state(state)
         print(f"daglab dev: Dagster {server.version} ready at {server.url}", flush=True)
         while not stop.wait(1.0):
-            if not server.pids():  # everything died under us
-                print("daglab dev: the Dagster processes exited", file=sys.stderr, flush=True)
+            if not server.alive():
+                print(
+                    "daglab dev: dagster-webserver or dagster-daemon exited; stopping",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 return 1
         return 0
     except _Stopped:

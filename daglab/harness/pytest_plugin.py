@@ -81,6 +81,15 @@ def requested_minor(config: pytest.Config) -> str:
         raise pytest.UsageError(str(exc)) from None
 
 
+def ready_timeout() -> float:
+    """Seconds a test server may take to become ready (env DAGLAB_HARNESS_READY_TIMEOUT).
+
+    Generous by default: start-up is CPU-bound, and a busy 2-core machine may run several
+    servers side by side.
+    """
+    return float(os.environ.get(_READY_TIMEOUT_ENV) or 420)
+
+
 @pytest.fixture(scope="session")
 def dagster_version(pytestconfig: pytest.Config) -> str:
     """The Dagster minor this session tests against, e.g. ``"1.13"``."""
@@ -98,8 +107,7 @@ def start_server(
 
     workspace = kwargs.get("workspace")
     label = f"dagster-{minor}-{os.path.basename(str(workspace)) if workspace else 'workspace'}"
-    # Generous: start-up is CPU-bound, and CI machines run other servers side by side.
-    kwargs.setdefault("ready_timeout", float(os.environ.get(_READY_TIMEOUT_ENV, "300")))
+    kwargs.setdefault("ready_timeout", ready_timeout())
     server = DagsterServer(minor, log_dir=tmp_path_factory.mktemp(label), **kwargs)
     atexit.register(server.stop)  # a safety net if the session dies before teardown
     server.start()

@@ -180,6 +180,11 @@ class DagsterServer:
 
         return sorted(p.pid for p in procs.family(self._root_pids(), self.harness_id))
 
+    def alive(self) -> bool:
+        """Whether the webserver (and the daemon, if any) still run."""
+        procs = [p for p in (self._webserver, self._daemon) if p is not None]
+        return bool(procs) and all(p.poll() is None for p in procs)
+
     def __enter__(self) -> DagsterServer:
         return self.start()
 
