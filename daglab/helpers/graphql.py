@@ -244,7 +244,9 @@ class DagsterClient:
             ) from None
         if not isinstance(payload, dict):
             raise errors.BadResponseError(
-                f"The server at {self.url} sent JSON that is not an object."
+                f"The server at {self.url} answered HTTP {status} with JSON that is not a "
+                "GraphQL response.",
+                hint="Is the URL the Dagster webserver (with its path prefix)? A proxy may be in the way.",
             )
         gql_errors = payload.get("errors")
         if gql_errors:
