@@ -180,7 +180,7 @@ def resolve_connection(
 
     if url:
         resolved, source = check_url(url, "--url"), "flag --url"
-    elif host or port:
+    elif host or port is not None:
         if port is not None and not 0 < port < 65536:
             raise BadInputError(f"--dagster-port must be between 1 and 65535, not {port}.")
         host = host or "localhost"
