@@ -105,7 +105,6 @@ class Session:
         self._clients: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, dict[tuple[str, str, str], DagsterClient]
         ] = weakref.WeakKeyDictionary()
-        self._assets: dict[tuple[str, str, str], list[AssetInfo]] = {}
 
     def settings(self) -> ConnectionSettings:
         with self._lock:
@@ -116,8 +115,6 @@ class Session:
 
     def set_settings(self, settings: ConnectionSettings, *, explicit: bool) -> None:
         with self._lock:
-            if self._settings is not None and _target_key(self._settings) != _target_key(settings):
-                self._assets.clear()
             self._settings = settings
             self._explicit = self._explicit or explicit
         _state.remember_target(settings)
@@ -148,14 +145,6 @@ class Session:
             clients = list(self._clients.pop(loop, {}).values())
         for client in clients:
             await client.aclose()
-
-    def cached_assets(self) -> list[AssetInfo] | None:
-        with self._lock:
-            return self._assets.get(_target_key(self.settings()))
-
-    def cache_assets(self, assets: list[AssetInfo]) -> None:
-        with self._lock:
-            self._assets[_target_key(self.settings())] = list(assets)
 
 
 _session = Session()
@@ -231,6 +220,7 @@ async def connect(
     if state_path is not None:
         _state.set_path(state_path)
     _session.set_settings(settings, explicit=True)
+    install_formatters()
     version = None
     locations: list[LocationInfo] = []
     if check:
@@ -282,10 +272,7 @@ async def _all_assets(location: str | None, repository: str | None) -> list[Asse
     from daglab.helpers.discovery import discover
 
     found = await discover(_client(), ["assets"], location, repository)
-    assets = found.assets or []
-    if location is None and repository is None:
-        _session.cache_assets(assets)
-    return assets
+    return found.assets or []
 
 
 async def discover_assets(
