@@ -536,8 +536,15 @@ class Progress:
             self.run_id = _get(result, "run_id") or self.run_id
             self.url = _get(result, "url") or self.url
             error = error_text(_get(result, "error"))
+            materialized = _get(result, "materialized") or []
+            steps = _get(result, "steps_succeeded") or []
             if error.strip():
                 self.detail = clean(error).strip().splitlines()[0][:160]
+            elif materialized:
+                n = len(materialized)
+                self.detail = f"{n} asset{'s' if n != 1 else ''} materialized"
+            elif steps:
+                self.detail = f"{len(steps)} step{'s' if len(steps) != 1 else ''} succeeded"
         self._show(final=True)
 
     def _elapsed(self) -> str:

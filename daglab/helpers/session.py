@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 # -- the session -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Connection:
     """Where the helpers talk to, as ``connect`` found it. Holds no credentials."""
 
@@ -70,6 +70,8 @@ class Connection:
         for loc in self.locations:
             lines.append(f"  {loc.name}: {loc.load_status}")
         return "\n".join(lines)
+
+    __repr__ = __str__
 
     def _repr_html_(self) -> str:
         import html

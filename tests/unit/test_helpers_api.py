@@ -308,3 +308,25 @@ def test_sync_progress_is_drawn_by_the_calling_thread(fake_dagster: FakeDagster)
 def test_session_core_exports_match_the_package() -> None:
     for name in session.__all__:
         assert getattr(dl, name) is getattr(session, name)
+
+
+def test_finished_progress_sums_up_the_run(capsys: pytest.CaptureFixture[str]) -> None:
+    from daglab.helpers.models import RunResult
+
+    view = display.Progress("3 assets", mode="terminal")
+    view.update(status="STARTED", run_id="abc", detail="step x succeeded")
+    view.finish(
+        RunResult(
+            run_id="abc", status="SUCCESS", url="http://h/runs/abc", materialized=["a", "b", "c"]
+        )
+    )
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert "SUCCESS" in last and "3 assets materialized" in last
+
+
+def test_connection_prints_plainly(fake_dagster: FakeDagster) -> None:
+    connection = sync.connect()
+    assert (
+        repr(connection).splitlines()[0] == "Connected to http://dagster.test (from env DAGLAB_URL)"
+    )
+    assert "main: LOADED" in repr(connection)
