@@ -46,7 +46,7 @@ def _elapsed(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:5.1f}s"
     minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes}m{secs:02d}s"
+    return f"{minutes}m{secs:02d}s".rjust(6)
 
 
 def _first_line(text: str | None) -> str:
@@ -107,11 +107,9 @@ def _print_failure(result: RunResult) -> None:
     error = result.error
     if error is None:
         return
-    if error.step:
-        err(f"Failed step: {_clean(error.step)}")
-    lines = _clean(error.message).strip().splitlines()
-    err("Error: " + (lines[0] if lines else "(no message)"))
-    for line in lines[1:20]:
+    err(f"Failed step: {_clean(error.step)}" if error.step else "The run failed:")
+    lines = _clean(error.message).strip().splitlines() or ["(no message)"]
+    for line in lines[:20]:
         err(f"  {line}")
     if len(lines) > 20:
         err(f"  ... ({len(lines) - 20} more lines in the Dagster UI)")

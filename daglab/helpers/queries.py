@@ -163,6 +163,20 @@ query DaglabAssets {
     min_version=(1, 8),
 )
 
+# A config error's `path` is always [] (a Dagster TODO); where it is comes from `stack`
+# (map-key entries are left out: the message still names their path).
+_CONFIG_ERROR_FIELDS = """
+      message
+      reason
+      stack {
+        entries {
+          __typename
+          ... on EvaluationStackPathEntry { fieldName }
+          ... on EvaluationStackListItemEntry { listIndex }
+        }
+      }
+    """
+
 CONFIG_VALID = Document(
     "DaglabConfigValid",
     """
@@ -174,7 +188,9 @@ query DaglabConfigValid(
   isPipelineConfigValid(pipeline: $selector, mode: $mode, runConfigData: $runConfigData) {
     __typename
     ... on PipelineConfigValidationValid { pipelineName }
-    ... on RunConfigValidationInvalid { pipelineName errors { message path reason } }
+    ... on RunConfigValidationInvalid { pipelineName errors {"""
+    + _CONFIG_ERROR_FIELDS
+    + """} }
     ... on PipelineNotFoundError { message }
     ... on InvalidSubsetError { message }
     ... on PythonError { message className }
@@ -206,7 +222,9 @@ mutation DaglabLaunchRun($executionParams: ExecutionParams!) {
   launchRun(executionParams: $executionParams) {
     __typename
     ... on LaunchRunSuccess { run { id runId status jobName } }
-    ... on RunConfigValidationInvalid { pipelineName errors { message path reason } }
+    ... on RunConfigValidationInvalid { pipelineName errors {"""
+    + _CONFIG_ERROR_FIELDS
+    + """} }
     ... on InvalidStepError { invalidStepKey }
     ... on InvalidOutputError { stepKey invalidOutputName }
     ... on Error { message }

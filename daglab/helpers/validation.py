@@ -81,11 +81,34 @@ def load_run_config(path: str | Path) -> dict[str, Any]:
     return parse_config_yaml(text, str(file))
 
 
+_PATH_IN_MESSAGE = re.compile(r"at path root(\S*)")
+
+
+def _config_path(error: Mapping[str, Any]) -> list[str]:
+    """Where a config error is: from its evaluation stack (``path`` is always empty on real
+    Dagster), else from the ``at path root:a:b`` in its message."""
+    if error.get("path"):
+        return [str(p) for p in error["path"]]
+    entries = ((error.get("stack") or {}).get("entries")) or []
+    path: list[str] = []
+    for entry in entries:
+        if "fieldName" in entry:
+            path.append(str(entry["fieldName"]))
+        elif "listIndex" in entry:
+            path.append(str(entry["listIndex"]))
+        elif "mapKey" in entry:
+            path.append(str(entry["mapKey"]))
+    if path:
+        return path
+    found = _PATH_IN_MESSAGE.search(str(error.get("message") or ""))
+    return [p for p in found.group(1).rstrip(".").split(":") if p] if found else []
+
+
 def config_problems(payload: Mapping[str, Any]) -> list[ConfigProblem]:
     """The problems of a ``RunConfigValidationInvalid`` payload, each with its config path."""
     return [
         ConfigProblem(
-            path=[str(p) for p in (e.get("path") or [])],
+            path=_config_path(e),
             message=str(e.get("message") or "invalid"),
             reason=e.get("reason"),
         )

@@ -503,3 +503,67 @@ def test_cli_duplicate_safe_launch(mock_dagster: MockDagster, cli_env: dict[str,
     assert result.returncode == 0, result.stderr
     assert len(mock_dagster.runs) == 1
     assert "found the run by its request id" in result.stderr
+
+
+def test_config_problem_paths_come_from_the_stack_or_the_message() -> None:
+    from daglab.helpers.validation import config_problems
+
+    payload = {
+        "errors": [
+            {
+                "message": 'Invalid scalar at path root:ops:process_rows:config:rows. Value "x"',
+                "path": [],
+                "reason": "RUNTIME_TYPE_MISMATCH",
+                "stack": {
+                    "entries": [
+                        {"__typename": "EvaluationStackPathEntry", "fieldName": "ops"},
+                        {"__typename": "EvaluationStackPathEntry", "fieldName": "process_rows"},
+                        {"__typename": "EvaluationStackPathEntry", "fieldName": "config"},
+                        {"__typename": "EvaluationStackPathEntry", "fieldName": "rows"},
+                    ]
+                },
+            },
+            {
+                "message": 'Received unexpected config entry "x" at path root:ops:a. Expected',
+                "path": [],
+                "reason": "FIELD_NOT_DEFINED",
+                "stack": {"entries": []},
+            },
+        ]
+    }
+    first, second = config_problems(payload)
+    assert first.where == "root:ops:process_rows:config:rows"
+    assert second.path == ["ops", "a"]
+
+
+@pytest.mark.parametrize(("grace", "policies"), [(5.0, ["SAFE_TERMINATE"] * 2), (0.0, None)])
+async def test_a_run_not_yet_cancelable_is_retried_then_marked(
+    mock_app: MockDagster,
+    monkeypatch: pytest.MonkeyPatch,
+    grace: float,
+    policies: list[str] | None,
+) -> None:
+    """Real Dagster refuses a safe terminate while a run is STARTING (the mock does not):
+    daglab tries again once the run can be canceled, or marks it canceled after a grace."""
+    real = runs._terminate
+    sent: list[str] = []
+
+    async def refuse_first(client: Any, run_id: str, policy: str) -> Any:
+        sent.append(policy)
+        if len(sent) == 1:
+            return {"__typename": "TerminateRunFailure", "message": "status STARTING"}
+        return await real(client, run_id, policy)
+
+    monkeypatch.setattr(runs, "_terminate", refuse_first)
+    if grace == 0.0:
+        mock_app.config.run_step_seconds = 30  # still STARTING when the grace ends
+    async with mock_app.client() as client:
+        run_id = await _launch(
+            client, "slow_job", run_config={"ops": {"sleep_for": {"config": {"seconds": 30}}}}
+        )
+        result = await runs.cancel_run(client, run_id, wait=2, starting_grace=grace)
+    assert result.status == "CANCELED"
+    if policies is not None:
+        assert sent == policies
+    else:
+        assert sent == ["SAFE_TERMINATE", "MARK_AS_CANCELED_IMMEDIATELY"]
