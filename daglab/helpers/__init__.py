@@ -18,9 +18,12 @@ blocking. Everything is loaded on first use, so ``import daglab.helpers`` (which
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+# Not ``from typing import TYPE_CHECKING``: importing typing alone costs more than this module.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from daglab.helpers import state, sync
     from daglab.helpers.errors import (
         AmbiguousTargetError,
