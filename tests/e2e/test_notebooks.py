@@ -284,6 +284,18 @@ def test_the_same_helper_script_runs_with_await_asyncio_run_and_sync(
     assert_clean(nb)
     launched = _run_ids("".join(out.get("text", "") for out in outputs(nb)))
 
+    # the sync twin inside the kernel's running event loop (no nest_asyncio), with live progress
+    sync_in_jupyter = _notebook(
+        tmp_path / "sync.ipynb",
+        "import daglab.helpers.sync as dl",
+        SCRIPT.format(aw="").replace("progress=False", "progress=True"),
+    )
+    nb = execute(sync_in_jupyter, notebook_env, kernel_dir)
+    assert_clean(nb)
+    launched += _run_ids("".join(out.get("text", "") for out in outputs(nb)))
+    progress = "".join(out.get("data", {}).get("text/html", "") for out in outputs(nb, "cell-1"))
+    assert "daglab-progress" in progress and "SUCCESS" in progress
+
     body = SCRIPT.format(aw="await ").replace("\n", "\n    ")
     with_asyncio = f"import asyncio\nimport daglab.helpers as dl\nasync def main():{body}\nasyncio.run(main())\n"
     with_sync = "import daglab.helpers.sync as dl\n" + SCRIPT.format(aw="")
@@ -299,7 +311,7 @@ def test_the_same_helper_script_runs_with_await_asyncio_run_and_sync(
         assert proc.returncode == 0, proc.stderr
         launched += _run_ids(proc.stdout)
 
-    assert len(launched) == 3 and len({run_id for run_id, _ in launched}) == 3
+    assert len(launched) == 4 and len({run_id for run_id, _ in launched}) == 4
     for run_id, status in launched:
         assert status == "SUCCESS"
         assert server_run(dagster_server, run_id)["status"] == "SUCCESS"
