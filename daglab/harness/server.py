@@ -134,6 +134,9 @@ class DagsterServer:
         self.daemon = daemon
         self.extra_env = dict(env or {})
         self.ready_timeout = ready_timeout
+        # A log dir we made ourselves is removed on stop, unless start-up failed.
+        self._own_log_dir = log_dir is None
+        self._keep_logs = not self._own_log_dir
         self.log_dir = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix="daglab-logs-"))
         self.harness_id = uuid.uuid4().hex
         self.port: int = 0
@@ -239,10 +242,17 @@ class DagsterServer:
             k: v
             for k, v in os.environ.items()
             # Our own virtualenv must not leak into Dagster's.
-            if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "__PYVENV_LAUNCHER__")
+            if k not in ("VIRTUAL_ENV", "PYTHONHOME", "__PYVENV_LAUNCHER__")
         }
+        # Temp files (the code servers' gRPC sockets, ...) go under DAGSTER_HOME, which stop()
+        # deletes, so even a SIGKILLed process leaves nothing behind in /tmp.
+        tmp = self.dagster_home / "tmp"
+        tmp.mkdir(exist_ok=True)
         env.update(
             {
+                "TMPDIR": str(tmp),
+                "TEMP": str(tmp),
+                "TMP": str(tmp),
                 "DAGSTER_HOME": str(self.dagster_home),
                 "DAGSTER_DISABLE_TELEMETRY": "1",
                 "PYTHONUNBUFFERED": "1",
@@ -293,6 +303,7 @@ class DagsterServer:
         )
 
     def _failure(self, why: str) -> ServerStartError:
+        self._keep_logs = True
         parts = [
             f"Dagster {self.minor} on {self.workspace} did not start: {why}",
             f"--- webserver log ({self.webserver_log}), last lines ---",
@@ -364,7 +375,7 @@ class DagsterServer:
     def _root_pids(self) -> list[int]:
         return [p.pid for p in (self._webserver, self._daemon) if p is not None]
 
-    def stop(self, grace: float = 5.0) -> None:
+    def stop(self, grace: float = 3.0) -> None:
         """Stop the webserver, the daemon and everything they spawned; idempotent."""
         from daglab.harness import procs
 
@@ -387,3 +398,5 @@ class DagsterServer:
         self._files = []
         if self.dagster_home != Path() and self.dagster_home.exists():
             shutil.rmtree(self.dagster_home, ignore_errors=True)
+        if not self._keep_logs:
+            shutil.rmtree(self.log_dir, ignore_errors=True)
