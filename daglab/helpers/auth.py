@@ -24,6 +24,7 @@ import os
 import re
 import shlex
 import stat
+import subprocess
 import threading
 import time
 import weakref
@@ -390,9 +391,7 @@ class AuthConfig(BaseModel):
             )
         kind = table.get("type", "bearer")
         if kind not in AUTH_TYPES:
-            raise ConfigFileError(
-                f"Unknown auth type {str(kind)[:40]!r} in {source}; use bearer, basic or header."
-            )
+            raise ConfigFileError(f"Unknown auth type in {source}; use bearer, basic or header.")
         headers = table.get("headers", {}) or {}
         if not isinstance(headers, Mapping):
             raise ConfigFileError(f"auth.headers in {source} must be a table of NAME = VALUE.")
@@ -513,7 +512,7 @@ def resolve_auth(
     register_secret(token)
     extra = parse_header_flags(headers or [])
     if auth_type is not None and auth_type not in AUTH_TYPES:
-        raise BadInputError(f"--auth-type must be bearer, basic or header, not {auth_type[:40]!r}.")
+        raise BadInputError("--auth-type must be bearer, basic or header.")
     config: AuthConfig | None
     if token:
         config = _from_token_flag(token, auth_type, env)
@@ -816,41 +815,43 @@ class TokenManager:
         return await self._client_credentials()
 
     async def _run_command(self) -> CachedToken:
+        # In a thread, not asyncio's subprocess API: cancelling a task that is starting an
+        # asyncio subprocess can hang the event loop's shutdown (CPython 3.11).
+        out = await asyncio.to_thread(self._run_command_sync)
+        return parse_token_output(out, now=self.clock(), lifetime=self.config.token_lifetime)
+
+    def _run_command_sync(self) -> str:
         command = self.config.token_command
         argv = shlex.split(command) if isinstance(command, str) else list(command or [])
         if not argv:
             raise AuthError("auth.token_command is empty.")
         name = os.path.basename(argv[0])
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *argv,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
+            proc = subprocess.run(
+                argv,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=TOKEN_COMMAND_TIMEOUT,
+                check=False,
             )
+        except subprocess.TimeoutExpired:
+            raise AuthError(
+                f"The token command {name!r} did not finish within {TOKEN_COMMAND_TIMEOUT:.0f}s."
+            ) from None
         except OSError as exc:
             raise AuthError(
                 f"Cannot run the token command {name!r}: {exc.strerror or type(exc).__name__}.",
                 hint="Check auth.token_command in your profile.",
             ) from None
-        try:
-            out, err = await asyncio.wait_for(proc.communicate(), TOKEN_COMMAND_TIMEOUT)
-        except asyncio.TimeoutError:
-            proc.kill()
-            await proc.wait()
-            raise AuthError(
-                f"The token command {name!r} did not finish within {TOKEN_COMMAND_TIMEOUT:.0f}s."
-            ) from None
         if proc.returncode != 0:
-            first = err.decode("utf-8", "replace").strip().splitlines()[:1]
-            detail = f": {redact_text(first[0])[:200]}" if first else ""
+            first = proc.stderr.decode("utf-8", "replace").strip().splitlines()[:1]
+            if first:
+                log.debug("The token command said: %s", redact_text(first[0])[:300])
             raise AuthError(
-                f"The token command {name!r} failed (exit {proc.returncode}){detail}",
+                f"The token command {name!r} failed (exit {proc.returncode}).",
                 hint="Run it yourself to see why; it must print a token (or JSON with one).",
             )
-        return parse_token_output(
-            out.decode("utf-8", "replace"), now=self.clock(), lifetime=self.config.token_lifetime
-        )
+        return str(proc.stdout.decode("utf-8", "replace"))
 
     async def _client_credentials(self) -> CachedToken:
         config = self.config
