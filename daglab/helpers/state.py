@@ -381,8 +381,17 @@ def load(path: str | os.PathLike[str] | None = None, *, refresh: bool = True) ->
         _replace(merged)
     if loaded.target:
         from daglab.helpers import session
+        from daglab.helpers.errors import DaglabError
 
-        session.adopt_target(loaded.target)
+        try:
+            session.adopt_target(loaded.target)
+        except DaglabError as exc:
+            message = (
+                f"Could not restore the saved target {loaded.target.get('url')}: {exc.message}"
+            )
+            with _lock:
+                _current.problem = f"{_current.problem}\n{message}" if _current.problem else message
+            warnings.warn(message, StateFileWarning, stacklevel=2)
     if refresh and merged.in_flight:
         from daglab.helpers import sync
 

@@ -228,3 +228,24 @@ def test_no_credentials_are_saved(tmp_path: Path) -> None:
         "url_source": "flag --url",
         "profile": None,
     }
+
+
+@pytest.mark.usefixtures("fresh_session")
+def test_a_target_that_cannot_be_restored_is_reported_not_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = tmp_path / "state.json"
+    file.write_text(
+        json.dumps(
+            {
+                "format": "daglab-session-state",
+                "version": 1,
+                "target": {"url": "http://saved.test", "url_source": "flag --url", "profile": None},
+                "runs": [],
+            }
+        )
+    )
+    monkeypatch.setenv("DAGLAB_PROFILE", "no-such-profile")
+    with pytest.warns(state.StateFileWarning, match="Could not restore the saved target"):
+        loaded = state.load(file)
+    assert loaded.problem and "no-such-profile" in loaded.problem
