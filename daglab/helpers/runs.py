@@ -45,6 +45,8 @@ DEFAULT_REPOSITORY = "__repository__"
 # concluding the server never created it and re-sending.
 LOOKUP_DELAYS = (0.0, 0.5, 1.0, 2.0)
 MAX_LAUNCH_ATTEMPTS = 3
+# After the last running step finishes, poll at the fastest rate for this long.
+END_NEAR_WINDOW = 10.0
 
 
 def get_run_url(client: DagsterClient | str, run_id: str) -> str:
@@ -697,6 +699,7 @@ class RunWatcher:
         self._last_report = self.started
         self._queued_since: float | None = None
         self._queued_warned = False
+        self._steps_idle_since: float | None = None  # when the last running step finished
         self.timed_out = False
         self.canceled_by_daglab = False
 
@@ -912,10 +915,24 @@ class RunWatcher:
                 self._emit("waiting", status=self.state.status)
             if self.state.saw_terminal_event:
                 interval = 0.05  # the final status lands a moment after the final event
+            elif new or self._end_is_near(now):
+                interval = self.poll_min
             else:
-                interval = self.poll_min if new else min(interval * 1.5, self.poll_max)
+                interval = min(interval * 1.5, self.poll_max)
             pause = interval if deadline is None else min(interval, max(0.0, deadline - now))
             await asyncio.sleep(pause)
+
+    def _end_is_near(self, now: float) -> bool:
+        """Every step that started has finished, lately: the run's end is usually next, so
+        poll fast for a while instead of backing off (the end is noticed sooner)."""
+        s = self.state
+        done = len(s.steps_succeeded) + len(s.steps_failed)
+        if not s.steps_started or done < len(set(s.steps_started)):
+            self._steps_idle_since = None
+            return False
+        if self._steps_idle_since is None:
+            self._steps_idle_since = now
+        return now - self._steps_idle_since < END_NEAR_WINDOW
 
     async def _on_timeout(self, timeout: float, cancel: bool, cancel_wait: float) -> RunResult:
         self.timed_out = True
