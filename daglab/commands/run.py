@@ -182,7 +182,7 @@ def _on_interrupt(session: _Session, opts: GlobalOptions) -> None:
             "Interrupted while launching. If the server created the run, it carries the tag "
             f"daglab/request_id={session.request_id}."
         )
-    raise InterruptedByUser("Interrupted; the run (if any) goes on.")
+    raise InterruptedByUser("Interrupted.")
 
 
 def _exit_soon() -> None:

@@ -3,6 +3,7 @@ cannot do on demand: lost responses, failing polls, a dead daemon)."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -567,3 +568,39 @@ async def test_a_run_not_yet_cancelable_is_retried_then_marked(
         assert sent == policies
     else:
         assert sent == ["SAFE_TERMINATE", "MARK_AS_CANCELED_IMMEDIATELY"]
+
+
+def test_cli_ctrl_c_prints_the_run_and_leaves_it_alone(
+    mock_dagster: MockDagster, cli_env: dict[str, str]
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "daglab", "run", "--job", "slow_job", "--json"),
+            *("--config-yaml", "ops: {sleep_for: {config: {seconds: 30}}}"),
+            *("--url", mock_dagster.url),
+        ],
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    seen = ""
+    while "status" not in seen:
+        line = proc.stderr.readline()
+        assert line, f"daglab ended early: {seen}"
+        seen += line
+    proc.send_signal(signal.SIGINT)
+    out, rest = proc.communicate(timeout=60)
+    (run,) = mock_dagster.runs
+    assert proc.returncode == 130
+    assert f"Run {run.run_id} was left alone" in rest
+    assert f"daglab watch {run.run_id}" in rest
+    assert f"/runs/{run.run_id}" in rest
+    assert json.loads(out)["run_id"] == run.run_id
+    assert run.status(mock_dagster.state.now()) not in ("CANCELED", "CANCELING")
+    assert "DaglabTerminateRun" not in mock_dagster.operations
