@@ -380,7 +380,10 @@ def safe_output_path(path: str | os.PathLike[str], *, base: Path | None = None) 
     text = os.fspath(path)
     if not text or _CONTROL.search(text) or any(ch in text for ch in "\r\n\t"):
         raise errors.BadInputError("The output path is empty or contains control characters.")
-    expanded = Path(text).expanduser()
+    try:
+        expanded = Path(text).expanduser()
+    except RuntimeError:  # ~name of a user that does not exist
+        raise errors.BadInputError("The output path names an unknown home directory.") from None
     if base is not None and not expanded.is_absolute():
         expanded = Path(base) / expanded
     target = Path(os.path.normpath(os.path.abspath(expanded)))
