@@ -79,7 +79,12 @@ def env_python(minor: str) -> Path:
 
 
 def find_uv() -> str:
-    """The uv executable: on PATH, else from the ``uv`` Python package."""
+    """The uv executable: ``$DAGLAB_HARNESS_UV``, else on PATH, else from the ``uv`` package."""
+    override = os.environ.get("DAGLAB_HARNESS_UV")
+    if override:
+        if os.access(override, os.X_OK) and Path(override).is_file():
+            return override
+        raise UvNotFoundError(f"DAGLAB_HARNESS_UV={override} is not an executable file.")
     found = shutil.which("uv")
     if found:
         return found

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -153,6 +154,19 @@ def broken_dagster_server(
     )
     yield server
     stop_server(server)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """On a failed test, show the last lines of the logs of the Dagster servers it used."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    server_module = sys.modules.get("daglab.harness.server")
+    if report.when != "call" or not report.failed or server_module is None:
+        return
+    for name, value in getattr(item, "funcargs", {}).items():
+        if isinstance(value, server_module.DagsterServer):
+            report.sections.append((f"Dagster server logs ({name})", value.log_tails(60)))
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -65,10 +66,48 @@ class ServerStartError(HarnessError):
     """The Dagster server did not become ready; the message carries its log tails."""
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
+    """A free port on 127.0.0.1 below the kernel's ephemeral range.
+
+    The webserver binds it seconds later; a port from ``bind(0)`` could meanwhile be handed to
+    anyone else binding port 0 (a mock server in another test session, say), and then our
+    readiness checks would talk to that server. Below the ephemeral range only other explicit
+    choosers compete, and start() verifies that the listener is our webserver.
+    """
+    high = _ephemeral_low()
+    low = max(1024, high - 12000)
+    for _ in range(200):
+        port = random.randrange(low, high)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _listens_on(pid: int, port: int) -> bool:
+    """Whether process ``pid`` holds a listening TCP socket on ``port``."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        # net_connections() since psutil 6; connections() before.
+        conns = getattr(proc, "net_connections", None) or proc.connections
+        conns = conns("inet")
+    except psutil.Error:
+        return False
+    return any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port for c in conns)
 
 
 def _minor_tuple(minor: str) -> tuple[int, int]:
@@ -268,6 +307,7 @@ class DagsterServer:
         (self.dagster_home / "dagster.yaml").write_text(dagster_yaml(self.minor, self.daemon))
         env = self._env()
         cwd = self.workspace.parent
+        self._init_storage(python, env)
         web_out = open(self.webserver_log, "ab")  # noqa: SIM115 - closed in stop()
         self._files.append(web_out)
         self._webserver = subprocess.Popen(
@@ -302,16 +342,42 @@ class DagsterServer:
             **_process_group(self._pgid),
         )
 
+    def _init_storage(self, python: Path, env: dict[str, str]) -> None:
+        """Create the instance's SQLite storage before the webserver and daemon start: both
+        create missing tables at start-up, and racing on a fresh DAGSTER_HOME fails one of them
+        with ``table alembic_version already exists``.
+        """
+        result = subprocess.run(
+            [str(python), "-c", "from dagster import DagsterInstance; DagsterInstance.get()"],
+            cwd=self.dagster_home,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=self.ready_timeout,
+            check=False,
+        )
+        if result.returncode != 0:
+            self._keep_logs = True
+            raise ServerStartError(
+                f"Dagster {self.minor} could not create its storage in {self.dagster_home}:\n"
+                + "\n".join((result.stdout + result.stderr).splitlines()[-_LOG_TAIL_LINES:])
+            )
+
+    def log_tails(self, lines: int = _LOG_TAIL_LINES) -> str:
+        """The last lines of the webserver's and the daemon's logs, for failure reports."""
+        parts = [f"--- webserver log ({self.webserver_log}), last lines ---"]
+        parts.append(_tail(self.webserver_log, lines))
+        if self.daemon:
+            parts.append(f"--- daemon log ({self.daemon_log}), last lines ---")
+            parts.append(_tail(self.daemon_log, lines))
+        return "\n".join(parts)
+
     def _failure(self, why: str) -> ServerStartError:
         self._keep_logs = True
-        parts = [
-            f"Dagster {self.minor} on {self.workspace} did not start: {why}",
-            f"--- webserver log ({self.webserver_log}), last lines ---",
-            _tail(self.webserver_log),
-        ]
-        if self.daemon:
-            parts += [f"--- daemon log ({self.daemon_log}), last lines ---", _tail(self.daemon_log)]
-        return ServerStartError("\n".join(parts))
+        return ServerStartError(
+            f"Dagster {self.minor} on {self.workspace} did not start: {why}\n{self.log_tails()}"
+        )
 
     def _check_alive(self) -> None:
         for name, proc in (
@@ -344,6 +410,9 @@ class DagsterServer:
         response = client.get(f"{self.url}/server_info")
         if response.status_code != 200:
             return f"/server_info answered HTTP {response.status_code}"
+        if self._webserver is None or not _listens_on(self._webserver.pid, self.port):
+            # Someone else answers on our port; our webserver will fail to bind and exit.
+            return f"port {self.port} answers, but not from our dagster-webserver"
         data = client.post(self.graphql_url, json={"query": READY_QUERY}).json()["data"]
         workspace = data["workspaceOrError"]
         if workspace["__typename"] != "Workspace":

@@ -115,10 +115,13 @@ def test_teardown_leaves_no_process_even_with_a_run_in_flight(
         dagster_version, FIXTURE_WORKSPACE, log_dir=tmp_path, ready_timeout=ready_timeout()
     ) as server:
         before = set(server.pids())
-        run_id = launch_job(
-            server, "slow_job", run_config={"ops": {"sleep_for": {"config": {"seconds": 120.0}}}}
-        )
-        wait_for_run(server, run_id, until=lambda status: status == "STARTED")
+        try:
+            run_id = launch_job(
+                server, "slow_job", run_config={"ops": {"sleep_for": {"config": {"seconds": 120}}}}
+            )
+            wait_for_run(server, run_id, until=lambda status: status == "STARTED")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{server.log_tails()}") from None
         processes = [psutil.Process(pid) for pid in server.pids()]
         commands = [" ".join(p.cmdline()) for p in processes]
         home = server.dagster_home
@@ -205,3 +208,28 @@ def test_plugin_import_is_light() -> None:
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
     )
     assert json.loads(out.stdout.replace("'", '"')) == []
+
+
+def test_e2e_tests_skip_with_a_reason_when_uv_is_missing(tmp_path: Path) -> None:
+    (tmp_path / "test_needs_dagster.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.e2e\n"
+        "def test_needs_a_server(dagster_server):\n"
+        "    pass\n\n"
+        "def test_plain():\n"
+        "    pass\n"
+    )
+    env = {**os.environ, "DAGLAB_HARNESS_UV": str(tmp_path / "no-uv-here")}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-rs", "-p", "no:cacheprovider", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed, 1 skipped" in result.stdout
+    assert "e2e test skipped: DAGLAB_HARNESS_UV=" in result.stdout
