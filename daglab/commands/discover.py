@@ -60,31 +60,37 @@ def parse_filter(text: str) -> list[str]:
 @with_global_options
 def discover(
     opts: GlobalOptions,
-    filter_: Annotated[str, typer.Option("--filter", help=FILTER_HELP)] = "all",
+    filter_: Annotated[str, typer.Option("--filter", help=FILTER_HELP, metavar="TYPES")] = "all",
     pattern: Annotated[
         str | None,
         typer.Option(
             "--pattern",
+            metavar="GLOB",
             help="Shell-style wildcards on asset keys and names: 'orders/*', '*/raw_*', 'raw_*'.",
         ),
     ] = None,
     tags: Annotated[
         str | None,
-        typer.Option("--tags", help="Keep what has all these tags: key=value,key2=value2."),
+        typer.Option(
+            "--tags", metavar="K=V,...", help="Keep what has all these tags: key=value,key2=value2."
+        ),
     ] = None,
     group: Annotated[
         list[str] | None,
-        typer.Option("--group", help="Keep assets of this group (repeatable)."),
+        typer.Option("--group", metavar="GROUP", help="Keep assets of this group (repeatable)."),
     ] = None,
     location: Annotated[
-        str | None, typer.Option("--location", help="Only this code location.")
+        str | None, typer.Option("--location", metavar="NAME", help="Only this code location.")
     ] = None,
-    repo: Annotated[str | None, typer.Option("--repo", help="Only this repository.")] = None,
+    repo: Annotated[
+        str | None, typer.Option("--repo", metavar="NAME", help="Only this repository.")
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option(
             "--output",
             "-o",
+            metavar="FILE",
             help="Write the result to FILE instead of printing tables: JSON, or CSV when "
             "FILE ends in .csv (one entity type only).",
             dir_okay=False,
@@ -119,16 +125,17 @@ def discover(
     found = asyncio.run(_discover(opts, types, location, repo))
     for loc in found.failed_locations:
         first = (loc.error or "").strip().splitlines()
+        reason = "".join(ch for ch in first[0] if ch.isprintable()) if first else ""
         err(
             f"Warning: code location {loc.name!r} failed to load"
-            + (f": {first[0]}" if first else ".")
+            + (f": {reason}" if reason else ".")
         )
     selected = _select(found, types, filters)
     document = {kind: [e.to_json() for e in entities] for kind, entities in selected.items()}
 
     if output is not None:
         _write(output, document, types[0] if as_csv else None)
-        counts = ", ".join(f"{len(document[t])} {t}" for t in types)
+        counts = ", ".join(f"{len(document[t])} {_label(t, len(document[t]))}" for t in types)
         err(f"Wrote {counts} to {output}.")
     if opts.json:
         print_json(document)
