@@ -7,7 +7,6 @@ The fake ``data`` below mirrors what real servers sent for the fixture project (
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import httpx
@@ -469,28 +468,21 @@ async def test_discover_an_unknown_repository_is_target_not_found() -> None:
     assert found.jobs == []
 
 
-async def test_ten_thousand_assets_parse_in_one_request_and_linear_time() -> None:
-    def generated(count: int) -> dict[str, Any]:
-        nodes = [
-            node_1_8(
-                ["generated", f"asset_{i:05d}"],
-                groupName=f"group_{i % 10}",
-                dependencyKeys=[{"path": ["generated", f"asset_{i - 10:05d}"]}] if i >= 10 else [],
-            )
-            for i in range(count)
-        ]
-        return repositories(("__repository__", "generated", "assetNodes", nodes))
-
-    timings = {}
-    for count in (2_500, 10_000):
-        server = FakeServer("1.13.28", generated(count))
-        async with server.client() as client:
-            started = time.perf_counter()
-            assets = await discover_assets(client)
-            timings[count] = time.perf_counter() - started
-        assert len(assets) == count
-        assert server.sent == ["DaglabVersion", "DaglabAssets"]
+async def test_ten_thousand_assets_parse_in_one_request() -> None:
+    """No per-asset requests; how fast is the benchmark's business (bench/run.py)."""
+    nodes = [
+        node_1_8(
+            ["generated", f"asset_{i:05d}"],
+            groupName=f"group_{i % 10}",
+            dependencyKeys=[{"path": ["generated", f"asset_{i - 10:05d}"]}] if i >= 10 else [],
+        )
+        for i in range(10_000)
+    ]
+    server = FakeServer(
+        "1.13.28", repositories(("__repository__", "generated", "assetNodes", nodes))
+    )
+    async with server.client() as client:
+        assets = await discover_assets(client)
+    assert len(assets) == 10_000
+    assert server.sent == ["DaglabVersion", "DaglabAssets"]
     assert assets[-1].deps == ["generated/asset_09989"]
-    # Four times the assets must not take anywhere near sixteen times as long.
-    assert timings[10_000] < max(8 * timings[2_500], 0.5)
-    assert timings[10_000] < 5.0
