@@ -458,6 +458,10 @@ async def _look_for_lost_launch(
         except errors.AuthError:
             raise
         except errors.DaglabError:
+            if isinstance(cause, errors.UnreachableError) and cause.message.startswith(
+                "Cannot reach"
+            ):
+                raise cause from None  # no connection at all: the launch never left
             raise errors.ServerError(
                 f"{cause.message} The run may or may not have been created; it would carry "
                 f"the tag {REQUEST_ID_TAG}={request_id}.",

@@ -604,3 +604,11 @@ def test_cli_ctrl_c_prints_the_run_and_leaves_it_alone(
     assert json.loads(out)["run_id"] == run.run_id
     assert run.status(mock_dagster.state.now()) not in ("CANCELED", "CANCELING")
     assert "DaglabTerminateRun" not in mock_dagster.operations
+
+
+async def test_an_unreachable_server_is_reported_plainly() -> None:
+    from daglab.helpers.graphql import DagsterClient
+
+    async with DagsterClient("http://127.0.0.1:9", max_retries=0, backoff_base=0.01) as client:
+        with pytest.raises(errors.UnreachableError, match="Cannot reach"):
+            await runs.launch_run(client, job_target(), run_config=CONFIG_OK)
