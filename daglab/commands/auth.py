@@ -155,7 +155,8 @@ def login(
 
     The token goes into the OS keyring when one answers within 2 seconds (install
     ``daglab[keyring]``), else into $XDG_CONFIG_HOME/daglab/credentials.toml, readable only
-    by you. ``--auth-type header`` sends it in DAGLAB_AUTH_HEADER or Dagster-Cloud-Api-Token.
+    by you (DAGLAB_KEYRING=0 skips the keyring). ``--auth-type header`` sends it in
+    DAGLAB_AUTH_HEADER or Dagster-Cloud-Api-Token.
     """
     from daglab.helpers.auth import DAGSTER_CLOUD_HEADER, credential_key, store_token
     from daglab.helpers.config import config_path, env_value, load_config_file

@@ -301,3 +301,70 @@ AUTH_KEYS = [
 )
 def test_auth_tables_raise_only_daglab_errors(table: dict[str, Any]) -> None:
     only_daglab_errors(AuthConfig.from_config, table, source="profile 'fuzz'")
+
+
+# -- GraphQL documents are constants; user text travels only as variables ---------------------
+
+DAGLAB = Path(__file__).resolve().parents[2] / "daglab"
+
+
+def _client_modules() -> list[Path]:
+    return [p for p in DAGLAB.rglob("*.py") if "harness" not in p.parts]
+
+
+def test_every_execute_call_sends_a_named_document() -> None:
+    """``client.execute(X, ...)``: X is a name (a queries.py constant, or a variable holding
+    one), never an f-string, a concatenation or a call that builds text."""
+    import ast
+
+    offenders = []
+    for path in _client_modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "execute"
+                and node.args
+                and not isinstance(node.args[0], ast.Name | ast.Attribute)
+            ):
+                offenders.append(f"{path.relative_to(DAGLAB.parent)}:{node.lineno}")
+    assert not offenders, f"GraphQL built at run time: {offenders}"
+
+
+def test_every_document_is_a_literal() -> None:
+    """Each ``Document(...)`` in queries.py is made of string literals (and module-level
+    string constants joined with ``+``), so no run-time value can reach the document text."""
+    import ast
+
+    tree = ast.parse((DAGLAB / "helpers" / "queries.py").read_text(encoding="utf-8"))
+    constants: set[str] = set()
+
+    def static(node: ast.expr) -> bool:
+        if isinstance(node, ast.Constant):
+            return isinstance(node.value, str)
+        if isinstance(node, ast.Name):
+            return node.id in constants
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return static(node.left) and static(node.right)
+        return False
+
+    for statement in tree.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and static(statement.value)
+        ):
+            constants.add(statement.targets[0].id)
+    documents = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "Document"
+    ]
+    assert documents
+    for call in documents:
+        for arg in call.args:
+            assert static(arg), f"queries.py:{call.lineno} is not built from literals"
