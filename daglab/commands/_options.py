@@ -249,10 +249,21 @@ def _redact(text: str, secrets: list[str]) -> str:
 
 
 def _scrub(exc: BaseException, secrets: list[str]) -> None:
+    """Before cli.py prints ``exc``: mask secrets, and strip terminal escapes and control
+    characters a server may have put in the text it carries."""
     if secrets or "daglab.helpers.auth" in sys.modules:
         from daglab.helpers.auth import scrub_exception
 
         scrub_exception(exc, secrets)
+    from daglab.helpers.errors import DaglabError
+
+    if isinstance(exc, DaglabError):
+        from daglab.helpers.validation import sanitize_input
+
+        exc.message = sanitize_input(exc.message, "terminal")
+        if exc.hint:
+            exc.hint = sanitize_input(exc.hint, "terminal")
+        exc.args = (exc.message, *exc.args[1:])
 
 
 class _RedactingFilter(logging.Filter):

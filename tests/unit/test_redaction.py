@@ -462,3 +462,18 @@ def test_log_filter_masks_registered_secrets(caplog: pytest.LogCaptureFixture) -
         assert all(SENTINEL not in r.getMessage() for r in caplog.records)
     finally:
         logging.getLogger("daglab").handlers.clear()
+
+
+# -- server text on the terminal -------------------------------------------------------------
+
+
+def test_escape_sequences_from_the_server_never_reach_the_terminal(
+    sweep: Sweep, mock_dagster: MockDagster
+) -> None:
+    hostile = "\x1b[2J\x1b]8;;http://evil.example\x07click me\x1b]8;;\x07 \x9b31mboom\x07\u202e"
+    mock_dagster.union_error("workspaceOrError", "PythonError", hostile)
+    outcome = sweep.run("status", ["status", "--url", mock_dagster.url], {})
+    assert outcome.code == 3
+    assert "click me" in outcome.err and "boom" in outcome.err
+    for unsafe in ("\x1b", "\x07", "\x9b", "\u202e"):
+        assert unsafe not in outcome.out + outcome.err
