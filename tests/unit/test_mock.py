@@ -395,18 +395,30 @@ async def test_unknown_job_is_pipeline_not_found(client: DagsterClient) -> None:
 # -- run config ----------------------------------------------------------------------------------
 
 
-async def config_result(client: DagsterClient, run_config: Any) -> dict[str, Any]:
-    variables = {
-        "selector": {**MAIN, "pipelineName": "config_job"},
-        "mode": "default",
-        "runConfigData": run_config,
+CONFIG_CHECK = """
+query ConfigCheck($selector: PipelineSelector!, $runConfigData: RunConfigData) {
+  isPipelineConfigValid(pipeline: $selector, mode: "default", runConfigData: $runConfigData) {
+    __typename
+    ... on RunConfigValidationInvalid {
+      errors {
+        __typename message path reason
+        stack { entries { ... on EvaluationStackPathEntry { fieldName } } }
+      }
     }
-    return dict((await client.execute(q.CONFIG_VALID, variables))["isPipelineConfigValid"])
+  }
+}
+"""
+
+
+async def config_result(client: DagsterClient, run_config: Any) -> dict[str, Any]:
+    variables = {"selector": {**MAIN, "pipelineName": "config_job"}, "runConfigData": run_config}
+    return dict((await client.execute(CONFIG_CHECK, variables))["isPipelineConfigValid"])
 
 
 async def test_config_job_requires_rows(client: DagsterClient) -> None:
     result = await config_result(client, {})
     assert result["__typename"] == "RunConfigValidationInvalid"
+    assert result["errors"][0]["__typename"] == "MissingFieldConfigError"
     assert result["errors"][0]["reason"] == "MISSING_REQUIRED_FIELD"
     assert "rows" in result["errors"][0]["message"]
 
@@ -414,7 +426,9 @@ async def test_config_job_requires_rows(client: DagsterClient) -> None:
 async def test_config_with_a_wrong_type_is_a_mismatch(client: DagsterClient) -> None:
     result = await config_result(client, {"ops": {"process_rows": {"config": {"rows": "x"}}}})
     assert result["errors"][0]["reason"] == "RUNTIME_TYPE_MISMATCH"
-    assert result["errors"][0]["path"] == ["ops", "process_rows", "config", "rows"]
+    error = result["errors"][0]
+    assert error["path"] == ["ops", "process_rows", "config", "rows"]
+    assert [e["fieldName"] for e in error["stack"]["entries"]] == error["path"]
 
 
 async def test_config_as_yaml_text_is_accepted(client: DagsterClient) -> None:
