@@ -429,7 +429,7 @@ def config_invalid(job_name: str, problems: list[st.ConfigProblem]) -> RunConfig
         stack = EvaluationStack(entries=[EvaluationStackPathEntry(field_name=x) for x in p.path])
         common: dict[str, Any] = {
             "message": p.message,
-            "path": list(p.path),
+            "path": [],  # real Dagster leaves it empty; the stack has the path
             "stack": stack,
             "reason": EvaluationErrorReason[p.reason],
         }
@@ -2096,20 +2096,25 @@ def _launch(info: Info, execution_params: ExecutionParams) -> Any:
     return LaunchRunSuccess(run=Run(rec=run, now=ctx.state.now()))
 
 
-def _terminate(info: Info, run_id: str) -> Any:
+def _terminate(info: Info, run_id: str, policy: TerminateRunPolicy | None) -> Any:
     if (err := forced(info, runId=run_id)) is not None:
         return err
     ctx = _ctx(info)
     rec = ctx.state.get_run(run_id)
     if rec is None:
         return _run_not_found(run_id)
-    before = rec.status(ctx.state.now())
-    if not ctx.state.cancel(rec):
+    blocking = ctx.state.cancel(
+        rec,
+        force=policy == TerminateRunPolicy.MARK_AS_CANCELED_IMMEDIATELY,
+        delay=ctx.config.run_step_seconds,
+    )
+    run = Run(rec=rec, now=ctx.state.now())
+    if blocking is not None:
         return TerminateRunFailure(
-            run=Run(rec=rec, now=ctx.state.now()),
-            message=f"Run {run_id} could not be terminated due to having status {before}.",
+            run=run,
+            message=f"Run {run_id} could not be terminated due to having status {blocking}.",
         )
-    return TerminateRunSuccess(run=Run(rec=rec, now=ctx.state.now()))
+    return TerminateRunSuccess(run=run)
 
 
 @strawberry.type
@@ -2128,13 +2133,13 @@ class Mutation:
     def terminate_run(
         self, info: Info, run_id: str, terminate_policy: TerminateRunPolicy | None = None
     ) -> TerminateRunResult:
-        return _terminate(info, run_id)  # type: ignore[no-any-return]
+        return _terminate(info, run_id, terminate_policy)  # type: ignore[no-any-return]
 
     @strawberry.mutation
     def terminate_pipeline_execution(
         self, info: Info, run_id: str, terminate_policy: TerminateRunPolicy | None = None
     ) -> TerminateRunResult:
-        return _terminate(info, run_id)  # type: ignore[no-any-return]
+        return _terminate(info, run_id, terminate_policy)  # type: ignore[no-any-return]
 
     @strawberry.mutation
     def terminate_runs(
@@ -2142,7 +2147,9 @@ class Mutation:
     ) -> TerminateRunsResultOrError:
         if (err := forced(info)) is not None:
             return err  # type: ignore[no-any-return]
-        return TerminateRunsResult(terminate_run_results=[_terminate(info, r) for r in run_ids])
+        return TerminateRunsResult(
+            terminate_run_results=[_terminate(info, r, terminate_policy) for r in run_ids]
+        )
 
     @strawberry.mutation
     def reload_repository_location(

@@ -696,33 +696,44 @@ class MockState:
 
     # -- terminating ---------------------------------------------------------------------------
 
-    def cancel(self, run: RunRecord) -> bool:
-        """Mark a run CANCELED now; False if it had already finished."""
+    def cancel(self, run: RunRecord, *, force: bool = False, delay: float = 0.0) -> str | None:
+        """Terminate a run as Dagster does; None if done, else the status that prevents it.
+
+        Safe termination (the default) takes only QUEUED runs (CANCELED at once) and STARTED
+        runs (CANCELING now, CANCELED after ``delay``, when the run worker has stopped).
+        ``force`` (MARK_AS_CANCELED_IMMEDIATELY) marks any unfinished run CANCELED at once.
+        """
         with self._lock:
             now = self.now()
-            if run.status(now) in TERMINAL_STATUSES:
-                return False
+            status = run.status(now)
+            if status in TERMINAL_STATUSES:
+                return status
+            if not force and status not in ("QUEUED", "STARTED"):
+                return status
             run.timeline = [(at, s) for at, s in run.timeline if at <= now]
             run.events = [e for e in run.events if e.at <= now]
-            run.timeline.append((now, "CANCELING"))
+            canceled_at = now
+            if status == "STARTED" and not force:
+                run.timeline.append((now, "CANCELING"))
+                self._event(
+                    run,
+                    now,
+                    "RunCancelingEvent",
+                    "RUN_CANCELING",
+                    "Sending run termination request.",
+                    level="INFO",
+                )
+                canceled_at = now + delay
+            run.timeline.append((canceled_at, "CANCELED"))
             self._event(
                 run,
-                now,
-                "RunCancelingEvent",
-                "RUN_CANCELING",
-                "Sending run termination request.",
-                level="INFO",
-            )
-            run.timeline.append((now, "CANCELED"))
-            self._event(
-                run,
-                now,
+                canceled_at,
                 "RunCanceledEvent",
                 "RUN_CANCELED",
                 f'Execution of run for "{run.job_name}" canceled.',
                 level="ERROR",
             )
-            return True
+            return None
 
     def finish_all(self) -> None:
         """Move every run to the end of its planned life (tests that do not want to wait)."""
