@@ -134,6 +134,9 @@ def discover(
     document = {kind: [e.to_json() for e in entities] for kind, entities in selected.items()}
 
     if output is not None:
+        from daglab.helpers.validation import safe_output_path
+
+        output = safe_output_path(output)
         _write(output, document, types[0] if as_csv else None)
         counts = ", ".join(f"{len(document[t])} {_label(t, len(document[t]))}" for t in types)
         err(f"Wrote {counts} to {output}.")

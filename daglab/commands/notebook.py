@@ -78,8 +78,10 @@ def create(
     """Write a notebook from a template: a parameters cell with your choices, then the helpers
     that connect, discover, run and report. No credentials are written into it."""
     from daglab.helpers.errors import BadInputError
+    from daglab.helpers.validation import safe_output_path
     from daglab.notebooks import NotebookError, NotebookOptions, write_notebook
 
+    path = safe_output_path(path)
     options = NotebookOptions(job=job, asset_pattern=asset_pattern, select=select, profile=profile)
     try:
         written = write_notebook(path, template, options, force=force)
