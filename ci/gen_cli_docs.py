@@ -10,18 +10,18 @@ import os
 import sys
 from pathlib import Path
 
-import click
 import typer.main
+from typer._click.core import Command, Context
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = REPO / "docs" / "cli.md"
 
 
-def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
+def _walk(command: Command, path: list[str]) -> list[tuple[list[str], Command]]:
     found = [(path, command)]
-    if isinstance(command, click.Group):
-        for name in command.list_commands(click.Context(command)):
-            sub = command.get_command(click.Context(command), name)
+    if hasattr(command, "list_commands"):
+        for name in command.list_commands(Context(command)):  # type: ignore[attr-defined]
+            sub = command.get_command(Context(command), name)  # type: ignore[attr-defined]
             if sub is not None and not sub.hidden:
                 found += _walk(sub, [*path, name])
     return found
@@ -42,10 +42,10 @@ def render() -> str:
         "",
     ]
     for path, command in _walk(root, ["daglab"]):
-        parent: click.Context | None = None
+        parent: Context | None = None
         for i, name in enumerate(path):
             cmd = root if i == 0 else _walk_get(root, path[1 : i + 1])
-            parent = click.Context(
+            parent = Context(
                 cmd, info_name=name, parent=parent, terminal_width=100, max_content_width=100
             )
         assert parent is not None
@@ -55,11 +55,10 @@ def render() -> str:
     return "\n".join(parts)
 
 
-def _walk_get(root: click.Command, names: list[str]) -> click.Command:
+def _walk_get(root: Command, names: list[str]) -> Command:
     cmd = root
     for name in names:
-        assert isinstance(cmd, click.Group)
-        sub = cmd.get_command(click.Context(cmd), name)
+        sub = cmd.get_command(Context(cmd), name)  # type: ignore[attr-defined]
         assert sub is not None
         cmd = sub
     return cmd
