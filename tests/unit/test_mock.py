@@ -741,3 +741,11 @@ def test_stop_leaves_no_thread_and_closes_the_port() -> None:
 async def test_many_concurrent_requests(mock_app: MockDagster, client: DagsterClient) -> None:
     results = await asyncio.gather(*(client.execute(q.VERSION) for _ in range(20)))
     assert len(results) == 20
+
+
+async def test_daemon_health(mock_app: MockDagster, client: DagsterClient) -> None:
+    mock_app.config.run_queue, mock_app.config.daemon_healthy = True, False
+    query = "query D { instance { daemonHealth { allDaemonStatuses { daemonType healthy } } } }"
+    data = await client.execute(query)
+    statuses = data["instance"]["daemonHealth"]["allDaemonStatuses"]
+    assert {"daemonType": "QUEUED_RUN_COORDINATOR", "healthy": False} in statuses

@@ -70,71 +70,63 @@ class LogLevel(enum.Enum):
     DEBUG = "DEBUG"
 
 
-DagsterEventType = strawberry.enum(
-    enum.Enum(  # type: ignore[misc]
-        "DagsterEventType",
-        {
-            name: name
-            for name in [
-                "STEP_OUTPUT",
-                "STEP_INPUT",
-                "STEP_FAILURE",
-                "STEP_START",
-                "STEP_SUCCESS",
-                "STEP_SKIPPED",
-                "STEP_WORKER_STARTING",
-                "STEP_WORKER_STARTED",
-                "RESOURCE_INIT_STARTED",
-                "RESOURCE_INIT_SUCCESS",
-                "RESOURCE_INIT_FAILURE",
-                "STEP_UP_FOR_RETRY",
-                "STEP_RESTARTED",
-                "ASSET_MATERIALIZATION",
-                "ASSET_MATERIALIZATION_PLANNED",
-                "ASSET_FAILED_TO_MATERIALIZE",
-                "ASSET_OBSERVATION",
-                "STEP_EXPECTATION_RESULT",
-                "ASSET_CHECK_EVALUATION_PLANNED",
-                "ASSET_CHECK_EVALUATION",
-                "ASSET_HEALTH_CHANGED",
-                "ASSET_WIPED",
-                "RUN_ENQUEUED",
-                "RUN_DEQUEUED",
-                "RUN_STARTING",
-                "RUN_START",
-                "RUN_SUCCESS",
-                "RUN_FAILURE",
-                "RUN_CANCELING",
-                "RUN_CANCELED",
-                "RUN_SUSPENDED",
-                "RUN_RESUMED",
-                "PIPELINE_ENQUEUED",
-                "PIPELINE_DEQUEUED",
-                "PIPELINE_STARTING",
-                "PIPELINE_START",
-                "PIPELINE_SUCCESS",
-                "PIPELINE_FAILURE",
-                "PIPELINE_CANCELING",
-                "PIPELINE_CANCELED",
-                "OBJECT_STORE_OPERATION",
-                "ASSET_STORE_OPERATION",
-                "LOADED_INPUT",
-                "HANDLED_OUTPUT",
-                "ENGINE_EVENT",
-                "HOOK_COMPLETED",
-                "HOOK_ERRORED",
-                "HOOK_SKIPPED",
-                "ALERT_START",
-                "ALERT_SUCCESS",
-                "ALERT_FAILURE",
-                "LOGS_CAPTURED",
-                "FRESHNESS_STATE_EVALUATION",
-                "FRESHNESS_STATE_CHANGE",
-                "CODE_LOCATION_UPDATED",
-            ]
-        },
-    )
-)
+@strawberry.enum
+class DagsterEventType(enum.Enum):
+    STEP_OUTPUT = "STEP_OUTPUT"
+    STEP_INPUT = "STEP_INPUT"
+    STEP_FAILURE = "STEP_FAILURE"
+    STEP_START = "STEP_START"
+    STEP_SUCCESS = "STEP_SUCCESS"
+    STEP_SKIPPED = "STEP_SKIPPED"
+    STEP_WORKER_STARTING = "STEP_WORKER_STARTING"
+    STEP_WORKER_STARTED = "STEP_WORKER_STARTED"
+    RESOURCE_INIT_STARTED = "RESOURCE_INIT_STARTED"
+    RESOURCE_INIT_SUCCESS = "RESOURCE_INIT_SUCCESS"
+    RESOURCE_INIT_FAILURE = "RESOURCE_INIT_FAILURE"
+    STEP_UP_FOR_RETRY = "STEP_UP_FOR_RETRY"
+    STEP_RESTARTED = "STEP_RESTARTED"
+    ASSET_MATERIALIZATION = "ASSET_MATERIALIZATION"
+    ASSET_MATERIALIZATION_PLANNED = "ASSET_MATERIALIZATION_PLANNED"
+    ASSET_FAILED_TO_MATERIALIZE = "ASSET_FAILED_TO_MATERIALIZE"
+    ASSET_OBSERVATION = "ASSET_OBSERVATION"
+    STEP_EXPECTATION_RESULT = "STEP_EXPECTATION_RESULT"
+    ASSET_CHECK_EVALUATION_PLANNED = "ASSET_CHECK_EVALUATION_PLANNED"
+    ASSET_CHECK_EVALUATION = "ASSET_CHECK_EVALUATION"
+    ASSET_HEALTH_CHANGED = "ASSET_HEALTH_CHANGED"
+    ASSET_WIPED = "ASSET_WIPED"
+    RUN_ENQUEUED = "RUN_ENQUEUED"
+    RUN_DEQUEUED = "RUN_DEQUEUED"
+    RUN_STARTING = "RUN_STARTING"
+    RUN_START = "RUN_START"
+    RUN_SUCCESS = "RUN_SUCCESS"
+    RUN_FAILURE = "RUN_FAILURE"
+    RUN_CANCELING = "RUN_CANCELING"
+    RUN_CANCELED = "RUN_CANCELED"
+    RUN_SUSPENDED = "RUN_SUSPENDED"
+    RUN_RESUMED = "RUN_RESUMED"
+    PIPELINE_ENQUEUED = "PIPELINE_ENQUEUED"
+    PIPELINE_DEQUEUED = "PIPELINE_DEQUEUED"
+    PIPELINE_STARTING = "PIPELINE_STARTING"
+    PIPELINE_START = "PIPELINE_START"
+    PIPELINE_SUCCESS = "PIPELINE_SUCCESS"
+    PIPELINE_FAILURE = "PIPELINE_FAILURE"
+    PIPELINE_CANCELING = "PIPELINE_CANCELING"
+    PIPELINE_CANCELED = "PIPELINE_CANCELED"
+    OBJECT_STORE_OPERATION = "OBJECT_STORE_OPERATION"
+    ASSET_STORE_OPERATION = "ASSET_STORE_OPERATION"
+    LOADED_INPUT = "LOADED_INPUT"
+    HANDLED_OUTPUT = "HANDLED_OUTPUT"
+    ENGINE_EVENT = "ENGINE_EVENT"
+    HOOK_COMPLETED = "HOOK_COMPLETED"
+    HOOK_ERRORED = "HOOK_ERRORED"
+    HOOK_SKIPPED = "HOOK_SKIPPED"
+    ALERT_START = "ALERT_START"
+    ALERT_SUCCESS = "ALERT_SUCCESS"
+    ALERT_FAILURE = "ALERT_FAILURE"
+    LOGS_CAPTURED = "LOGS_CAPTURED"
+    FRESHNESS_STATE_EVALUATION = "FRESHNESS_STATE_EVALUATION"
+    FRESHNESS_STATE_CHANGE = "FRESHNESS_STATE_CHANGE"
+    CODE_LOCATION_UPDATED = "CODE_LOCATION_UPDATED"
 
 
 @strawberry.enum
@@ -994,7 +986,7 @@ class Run:
 
     @strawberry.field
     def run_config(self) -> RunConfigData:
-        return self.rec.run_config or {}
+        return RunConfigData(self.rec.run_config or {})
 
     @strawberry.field
     def can_terminate(self) -> bool:
@@ -1476,20 +1468,24 @@ class DaemonHealth:
 
     @strawberry.field
     def daemon_status(self, daemon_type: str | None = None) -> DaemonStatus:
-        name = daemon_type or "SENSOR"
-        required = self.required if name == "QUEUED_RUN_COORDINATOR" else True
-        return DaemonStatus(
-            daemon_type=name,
-            id=strawberry.ID(name),
-            required=required,
-            healthy=self.healthy if required else None,
-            last_heartbeat_time=self.now if self.healthy else None,
-            last_heartbeat_errors=[],
-        )
+        return _daemon_status(self, daemon_type or "SENSOR")
 
     @strawberry.field
     def all_daemon_statuses(self) -> list[DaemonStatus]:
-        return [self.daemon_status(n) for n in ("SENSOR", "SCHEDULER", "QUEUED_RUN_COORDINATOR")]
+        names = ("SENSOR", "SCHEDULER", "QUEUED_RUN_COORDINATOR")
+        return [_daemon_status(self, n) for n in names]
+
+
+def _daemon_status(health: DaemonHealth, name: str) -> DaemonStatus:
+    required = health.required if name == "QUEUED_RUN_COORDINATOR" else True
+    return DaemonStatus(
+        daemon_type=name,
+        id=strawberry.ID(name),
+        required=required,
+        healthy=health.healthy if required else None,
+        last_heartbeat_time=health.now if health.healthy else None,
+        last_heartbeat_errors=[],
+    )
 
 
 @strawberry.type
@@ -1676,7 +1672,7 @@ def union_members(return_type: Any) -> set[str]:
     while isinstance(return_type, StrawberryOptional):
         return_type = return_type.of_type
     if isinstance(return_type, StrawberryUnion):
-        return {t.__strawberry_definition__.name for t in return_type.types}  # type: ignore[union-attr]
+        return {getattr(t, "__strawberry_definition__").name for t in return_type.types}  # noqa: B009
     definition = getattr(return_type, "__strawberry_definition__", None)
     return {definition.name} if definition is not None else set()
 
