@@ -39,7 +39,7 @@ def lint(session: nox.Session) -> None:
 def unit(session: nox.Session) -> None:
     """Unit tests: no Dagster needed."""
     _install(session)
-    _pytest(session, "tests/unit", "-q")
+    _pytest(session, "tests/unit", "-q", "--timeout", "120")
 
 
 def _e2e(session: nox.Session, version: str, *extra: str) -> None:
