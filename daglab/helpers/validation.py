@@ -40,6 +40,11 @@ def parse_config_yaml(text: str, source: str = "--config-yaml") -> dict[str, Any
         ) from None
     except yaml.YAMLError as exc:
         raise errors.ConfigFileError(f"Cannot parse the run config in {source}: {exc}.") from None
+    except (ValueError, RecursionError) as exc:  # e.g. a date like 2024-13-45, or deep nesting
+        raise errors.ConfigFileError(
+            f"Cannot parse the run config in {source}: {exc or type(exc).__name__}.",
+            hint="Quote values YAML would read as dates or numbers.",
+        ) from None
     return _as_mapping(value, source)
 
 

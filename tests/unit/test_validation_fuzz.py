@@ -368,3 +368,12 @@ def test_every_document_is_a_literal() -> None:
     for call in documents:
         for arg in call.args:
             assert static(arg), f"queries.py:{call.lineno} is not built from literals"
+
+
+@pytest.mark.parametrize("text", ["a: 2024-13-45", "[" * 5000])
+def test_run_config_text_yaml_cannot_build_is_bad_input(text: str) -> None:
+    from daglab.helpers.errors import ConfigFileError
+    from daglab.helpers.validation import parse_config_yaml
+
+    with pytest.raises(ConfigFileError, match="Cannot parse the run config"):
+        parse_config_yaml(text)
