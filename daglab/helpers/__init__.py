@@ -19,6 +19,10 @@ from __future__ import annotations
 
 import importlib
 
+from daglab.helpers import _httpx_cli
+
+_httpx_cli.install()
+
 # Not ``from typing import TYPE_CHECKING``: importing typing alone costs more than this module.
 TYPE_CHECKING = False
 if TYPE_CHECKING:

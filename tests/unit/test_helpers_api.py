@@ -330,3 +330,16 @@ def test_connection_prints_plainly(fake_dagster: FakeDagster) -> None:
         repr(connection).splitlines()[0] == "Connected to http://dagster.test (from env DAGLAB_URL)"
     )
     assert "main: LOADED" in repr(connection)
+
+
+def test_importing_the_client_does_not_import_httpx_cli() -> None:
+    """httpx's CLI (rich syntax, pygments) costs ~150 ms at import; daglab never uses it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, daglab.helpers.graphql, httpx; "
+        "print('rich.syntax' in sys.modules, 'pygments' in sys.modules, callable(httpx.main))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False", "True"]
