@@ -18,8 +18,15 @@ VERSIONS = ("1.7", "1.8", "1.9", "1.10", "1.11", "1.12", "1.13")
 OLDEST, NEWEST = VERSIONS[0], VERSIONS[-1]
 
 
+# uv installs without bytecode, and PYTHONDONTWRITEBYTECODE (set on CI machines) means Python
+# never writes it either: every `python -m daglab` in a test would compile its imports from
+# source again. Compile once at install instead, as a pip install would.
+os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
+
+
 def _install(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
+    session.run("python", "-m", "compileall", "-q", "daglab", silent=True)
 
 
 def _pytest(session: nox.Session, *args: str) -> None:
