@@ -63,7 +63,7 @@ def up(
 ) -> None:
     """Start dagster-webserver + dagster-daemon in the background and print the URL."""
     from daglab.harness import devserver
-    from daglab.harness.envs import NEWEST, HarnessError, normalize_minor
+    from daglab.harness.envs import NEWEST, HarnessError, cache_dir, env_ready, normalize_minor
 
     try:
         minor = normalize_minor(dagster_version or NEWEST)
@@ -88,7 +88,9 @@ def up(
         )
         raise typer.Exit(EXIT_BAD_INPUT)
 
-    _err(f"Starting Dagster {minor} on {workspace} (the first start installs Dagster) ...")
+    if not env_ready(minor):
+        _err(f"Installing Dagster {minor} into {cache_dir()} (once; takes a minute) ...")
+    _err(f"Starting Dagster {minor} on {workspace} ...")
     if foreground:
         log_dir = devserver.new_log_dir()
         _err(f"Logs: {log_dir}. Press Ctrl-C to stop.")

@@ -125,7 +125,8 @@ def serve(workspace: Path, minor: str, port: int | None, log_dir: Path, foregrou
             "failed_locations": server.failed_locations,
         }
         _write_state(state)
-        print(f"daglab dev: Dagster {server.version} ready at {server.url}", flush=True)
+        print(f"Dagster {server.version} ready at {server.url}", file=sys.stderr, flush=True)
+        print(server.url, flush=True)
         while not stop.wait(1.0):
             if not server.alive():
                 print(

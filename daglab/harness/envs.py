@@ -119,7 +119,8 @@ def read_marker(minor: str) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def _is_ready(minor: str) -> bool:
+def env_ready(minor: str) -> bool:
+    """Whether the environment for ``minor`` is complete (ensure_env() would not install)."""
     marker = read_marker(minor)
     return (
         marker is not None
@@ -189,12 +190,12 @@ def ensure_env(minor: str) -> Path:
     Raises UvNotFoundError if uv is missing, EnvInstallError if the install fails.
     """
     minor = normalize_minor(minor)
-    if _is_ready(minor):
+    if env_ready(minor):
         return env_python(minor)
     uv = find_uv()
     root = cache_dir()
     with _file_lock(root / f"dagster-{minor}.lock"):
-        if _is_ready(minor):  # another process finished it while we waited
+        if env_ready(minor):  # another process finished it while we waited
             return env_python(minor)
         target = env_dir(minor)
         log = root / f"dagster-{minor}.install.log"
