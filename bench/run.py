@@ -296,8 +296,10 @@ DAGLAB_LAUNCHES = textwrap.dedent(
     from daglab.helpers import connect, run_job
     url, n, job = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     async def main():
-        connect(url)
-        results = await asyncio.gather(*(run_job(job, location="main") for _ in range(n)))
+        await connect(url)
+        results = await asyncio.gather(
+            *(run_job(job, location="main", progress=False) for _ in range(n))
+        )
         bad = [r for r in results if r.status != "SUCCESS"]
         assert not bad, bad
     asyncio.run(main())
@@ -376,6 +378,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dagster-version", action="append", dest="versions")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--assets", type=int, default=10_000, help="assets in the large workspace")
+    parser.add_argument("--launches", type=int, default=20, help="runs in the throughput figure")
+    parser.add_argument(
+        "--wait-seconds", type=float, default=60.0, help="run length for CPU overhead"
+    )
     args = parser.parse_args(argv)
     versions = args.versions or ["1.13", "1.7"]
     runs = 5 if args.quick else 15
@@ -393,8 +399,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  (server {server.version} ready in {server.startup_seconds:.1f} s)")
             discover(server, runs, "small discover `daglab discover --json`", 2.0, None)
             monitoring_delay(server, 3 if args.quick else 5)
-            launch_throughput(server, 5 if args.quick else 20)
-            waiting_overhead(server, 20 if args.quick else 60)
+            launch_throughput(server, args.launches)
+            waiting_overhead(server, args.wait_seconds)
         env = {"DAGLAB_FIXTURE_ASSET_COUNT": str(args.assets)}
         with DagsterServer(
             version, workspace=GENERATED_WORKSPACE, daemon=False, env=env, ready_timeout=900

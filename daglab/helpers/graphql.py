@@ -46,6 +46,14 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+@functools.lru_cache(maxsize=1)
+def _plain_context() -> ssl.SSLContext:
+    """For an http:// server: httpx wants a context, but no TLS handshake can happen
+    (daglab follows no redirects, and credentials go only to the configured origin), so
+    the CA bundle is not loaded. It verifies as strictly as any, having no CA to trust."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after")
     if not value:
@@ -119,7 +127,13 @@ class DagsterClient:
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             transport=transport,
-            verify=_ssl_context() if transport is None else True,
+            verify=(
+                True
+                if transport is not None
+                else _ssl_context()
+                if self.url.startswith("https://")
+                else _plain_context()
+            ),
             auth=auth.httpx_auth(origin=self.url) if auth is not None else None,
             headers={"User-Agent": f"daglab/{__version__}", **(headers or {})},
             follow_redirects=False,
