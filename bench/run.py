@@ -278,15 +278,11 @@ OFFICIAL_LAUNCHES = textwrap.dedent(
     from dagster_graphql import DagsterGraphQLClient
     host, port, n, job = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     client = DagsterGraphQLClient(host, port_number=port)
-    ids = [client.submit_job_execution(job, repository_location_name="main",
-                                       repository_name="__repository__")
-           for _ in range(n)]
-    pending = set(ids)
-    while pending:
-        time.sleep(1)
-        for run_id in list(pending):
-            if client.get_run_status(run_id).value in ("SUCCESS", "FAILURE", "CANCELED"):
-                pending.discard(run_id)
+    for _ in range(n):  # the usual loop: launch, poll every second until it ends
+        run_id = client.submit_job_execution(job, repository_location_name="main",
+                                             repository_name="__repository__")
+        while client.get_run_status(run_id).value not in ("SUCCESS", "FAILURE", "CANCELED"):
+            time.sleep(1)
     """
 )
 
