@@ -47,10 +47,11 @@ class Row:
 
 
 ROWS: list[Row] = []
+VERSION = {"current": ""}
 
 
 def add(figure: str, daglab: str, baseline: str, ratio: str, target: str, met: bool | None) -> None:
-    row = Row(figure, daglab, baseline, ratio, target, met)
+    row = Row(f"[{VERSION['current']}] {figure}", daglab, baseline, ratio, target, met)
     ROWS.append(row)
     verdict = {True: "met", False: "MISSED", None: "-"}[met]
     print(
@@ -388,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     compile_bytecode()
     for version in versions:
         dagster_python = ensure_env(version)
+        VERSION["current"] = version
         print(f"\n== Dagster {version} ==", flush=True)
         startup(dagster_python, runs)
         helpers_import(dagster_python, runs)
