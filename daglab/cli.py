@@ -1,22 +1,124 @@
 """The daglab command line: registers commands and turns exceptions into exit codes.
 
-Only typer and the thin command modules are imported here; everything heavy (httpx,
-pydantic, rich) is imported by a command when it runs, so ``daglab --help`` stays light.
+Only typer is imported here. A command's module is imported, and its click command built,
+when that command is invoked (``--help`` and ``--version`` build none); everything heavy
+(httpx, pydantic, rich) is imported by a command when it runs.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
-from typing import Annotated
+from collections.abc import Iterator, MutableMapping
+from typing import Annotated, Any
 
 import typer
+import typer.main
+from typer.core import TyperGroup
 
 from daglab import __version__
-from daglab.commands import _options, auth, dev, discover, notebook, run, status
+from daglab.commands import _options
+
+# name -> (module, first paragraph of its help). The help text is what `daglab --help` shows
+# without importing the module; tests/unit/test_cli_lazy.py keeps it equal to the real one.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "status": (
+        "daglab.commands.status",
+        "Show the server daglab talks to: URL, credential source, Dagster version, code locations.",
+    ),
+    "discover": (
+        "daglab.commands.discover",
+        "List code locations, repositories, jobs and assets, with filters.",
+    ),
+    "run": (
+        "daglab.commands.run",
+        "Launch a job or a selection of assets, and wait for it with live progress.",
+    ),
+    "watch": (
+        "daglab.commands.run",
+        "Follow a run to its end with live progress; exit codes as for `daglab run`.",
+    ),
+    "cancel": (
+        "daglab.commands.run",
+        "Cancel (terminate) a run. Exit 0 once the server accepted; 2 if it already finished.",
+    ),
+    "dev": (
+        "daglab.commands.dev",
+        "Run a local Dagster server (the fixture project, or yours) for daglab to talk to.",
+    ),
+    "auth": (
+        "daglab.commands.auth",
+        "Show, store and forget the credentials daglab sends to Dagster.",
+    ),
+    "notebook": (
+        "daglab.commands.notebook",
+        "Generate Jupyter notebooks that use the daglab helpers.",
+    ),
+}
+
+
+def load_command(name: str) -> Any:
+    """The click command ``name``, built from its module (which is imported now)."""
+    module = importlib.import_module(COMMANDS[name][0])
+    app = getattr(module, "app", None)
+    if app is None:  # a module of top-level commands registers them on a throwaway app
+        app = typer.Typer(rich_markup_mode=None, add_completion=False)
+        module.register(app)
+    command = typer.main.get_command(app)
+    commands = getattr(command, "commands", None)
+    if getattr(module, "app", None) is None and commands is not None:
+        command = commands[name]
+    command.name = name
+    return command
+
+
+class _LazyCommands(MutableMapping[str, Any]):
+    """The root group's commands: every name known up front, each built on first access."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            self._built[name] = load_command(name)
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*COMMANDS, *self._built]))
+
+    def __len__(self) -> int:
+        return len(set(COMMANDS) | set(self._built))
+
+
+class _LazyGroup(TyperGroup):
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _LazyCommands()
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The command list from ``COMMANDS``, shortened as click shortens help."""
+        from typer._click.utils import make_default_short_help
+
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [
+            (name, make_default_short_help(text, limit)) for name, (_, text) in COMMANDS.items()
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
 
 app = typer.Typer(
     name="daglab",
+    cls=_LazyGroup,
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -47,14 +149,6 @@ def _root(
     Exit codes: 0 done, 1 run failed or canceled, 2 bad input, 3 server unreachable or
     no sane answer, 4 timed out waiting, 5 authentication failed, 130 interrupted.
     """
-
-
-status.register(app)
-discover.register(app)
-run.register(app)
-app.add_typer(dev.app, name="dev")
-app.add_typer(auth.app, name="auth")
-app.add_typer(notebook.app, name="notebook")
 
 
 def _report(exc: BaseException) -> int:

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="Show, store and forget the credentials daglab sends to Dagster.",
     no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
 )
 
 

@@ -17,6 +17,8 @@ import typer
 app = typer.Typer(
     help="Run a local Dagster server (the fixture project, or yours) for daglab to talk to.",
     no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
 )
 
 EXIT_BAD_INPUT = 2

@@ -13,6 +13,7 @@ app = typer.Typer(
     help="Generate Jupyter notebooks that use the daglab helpers.",
     no_args_is_help=True,
     rich_markup_mode=None,
+    add_completion=False,
 )
 
 
