@@ -7,6 +7,7 @@ when that command is invoked (``--help`` and ``--version`` build none); everythi
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -175,6 +176,11 @@ def _report(exc: BaseException) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    # One command's allocations come in bursts (10,000 assets parse into about a million
+    # objects) and the process is short-lived: collect the young generation every 50,000
+    # allocations instead of every 700, and never again scan what start-up imported.
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
     if os.environ.get("NO_COLOR"):
         os.environ.setdefault("TERM", "dumb")
     try:

@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from daglab.helpers.graphql import DagsterClient
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 CONNECTION = "Connection"
 OUTPUT = "Output"
@@ -300,9 +301,63 @@ def setup_logging(verbose: bool, secrets: list[str] | None = None) -> None:
     root.handlers[:] = [handler]
 
 
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(coro)``, but the main task itself returns ``None``.
+
+    On Python 3.11 ``asyncio.run`` ends by comparing SIGINT handlers, and the failed enum
+    lookup inside formats a ValueError holding the repr of its partial: the main task, with
+    the full repr of its result. For a discovery of 10,000 assets that repr took 0.6 s.
+    """
+    import asyncio
+
+    box: list[T] = []
+
+    async def main() -> None:
+        box.append(await coro)
+
+    asyncio.run(main())
+    return box[0]
+
+
+def dumps_json(document: Any) -> str:
+    """``document`` as JSON, indented two levels deep and compact below.
+
+    The top-level object and its lists or objects are laid out one member per line (one
+    entity per line in ``discover``); deeper values are written by the C encoder, which
+    ``json.dumps(indent=...)`` never uses: for 10,000 assets that is 40 ms instead of 1.3 s.
+    """
+    encode = _compact_encoder()
+
+    def emit(value: Any, level: int) -> str:
+        if level >= 2 or not isinstance(value, dict | list) or not value:
+            return encode(value)
+        pad, close = "  " * (level + 1), "  " * level
+        if isinstance(value, dict):
+            items = [f"{pad}{encode(str(k))}: {emit(v, level + 1)}" for k, v in value.items()]
+            return "{\n" + ",\n".join(items) + "\n" + close + "}"
+        items = [pad + emit(v, level + 1) for v in value]
+        return "[\n" + ",\n".join(items) + "\n" + close + "]"
+
+    return emit(document, 0)
+
+
+def _compact_encoder() -> Callable[[Any], str]:
+    """``json.dumps(value, default=str)``, with one C encoder made once for every call."""
+    from json import encoder
+
+    make = getattr(encoder, "c_make_encoder", None)
+    if make is None:  # an interpreter without the C accelerator
+        return json.JSONEncoder(default=str, separators=(", ", ": ")).encode
+    # No circular-reference markers: what daglab prints is a tree it built itself.
+    iterencode = make(
+        None, str, encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+    return lambda value: "".join(iterencode(value, 0))
+
+
 def print_json(document: Any) -> None:
     """The one JSON document a ``--json`` command prints on stdout."""
-    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+    sys.stdout.write(dumps_json(document) + "\n")
     sys.stdout.flush()
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from daglab.commands._options import GlobalOptions, err, print_json, with_global_options
+from daglab.commands._options import GlobalOptions, err, print_json, run_async, with_global_options
 
 if TYPE_CHECKING:
     from daglab.helpers.config import ConnectionSettings
@@ -29,10 +29,9 @@ def status(opts: GlobalOptions) -> None:
     Exit 0 when the server accepts the credentials, 5 when it rejects them, 3 when it
     cannot be reached.
     """
-    import asyncio
 
     settings = opts.settings()
-    report = asyncio.run(_check(settings))
+    report = run_async(_check(settings))
     if opts.json:
         print_json(report)
     else:

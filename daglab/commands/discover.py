@@ -8,15 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from daglab.commands._options import GlobalOptions, err, print_json, with_global_options
+from daglab.commands._options import GlobalOptions, err, print_json, run_async, with_global_options
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from rich.console import Console
 
-    from daglab.helpers.discovery import Discovery
-    from daglab.helpers.models import AssetInfo, JobInfo, LocationInfo, RepositoryInfo
+    from daglab.helpers.discovery import Discovery, Record
 
 FILTER_HELP = "What to list: jobs, assets, repos, locations or all (comma-separated for several)."
 
@@ -102,7 +101,6 @@ def discover(
     Tables by default; --json prints one document with a key per type listed.
     A code location that failed to load is reported (with its error) and does not hide the others.
     """
-    import asyncio
 
     from daglab.helpers.discovery import EntityFilters, parse_tags
     from daglab.helpers.errors import BadInputError
@@ -122,16 +120,16 @@ def discover(
             hint="Choose one with --filter jobs|assets|repos|locations, or write .json.",
         )
 
-    found = asyncio.run(_discover(opts, types, location, repo))
+    found = run_async(_discover(opts, types, location, repo))
     for loc in found.failed_locations:
-        first = (loc.error or "").strip().splitlines()
+        first = (loc["error"] or "").strip().splitlines()
         reason = "".join(ch for ch in first[0] if ch.isprintable()) if first else ""
         err(
-            f"Warning: code location {loc.name!r} failed to load"
+            f"Warning: code location {loc['name']!r} failed to load"
             + (f": {reason}" if reason else ".")
         )
     selected = _select(found, types, filters)
-    document = {kind: [e.to_json() for e in entities] for kind, entities in selected.items()}
+    document = selected  # records: what the models' to_json() would give
 
     if output is not None:
         from daglab.helpers.validation import safe_output_path
@@ -152,32 +150,31 @@ async def _discover(
     from daglab.helpers.discovery import discover
 
     async with opts.client() as client:
-        return await discover(client, types, location=location, repository=repo)
+        return await discover(client, types, location=location, repository=repo, records=True)
 
 
-def _select(found: Discovery, types: list[str], filters: Any) -> dict[str, list[Any]]:
+def _select(found: Discovery, types: list[str], filters: Any) -> dict[str, list[Record]]:
     """The entities of each type asked for that pass ``filters``, in a stable order."""
     from daglab.helpers.discovery import filter_entities
 
-    selected: dict[str, list[Any]] = {}
+    selected: dict[str, list[Record]] = {}
     for kind in types:
         entities = getattr(found, kind) or []
         if kind == "jobs":
-            entities = sorted(entities, key=lambda j: (j.location, j.repository, j.name))
+            entities = sorted(entities, key=lambda j: (j["location"], j["repository"], j["name"]))
         elif kind == "assets":
-            entities = sorted(entities, key=lambda a: (a.key, a.location, a.repository))
+            entities = sorted(entities, key=lambda a: (a["key"], a["location"], a["repository"]))
         selected[kind] = filter_entities(entities, filters)
     return selected
 
 
 def _write(path: Path, document: dict[str, list[dict[str, Any]]], csv_type: str | None) -> None:
-    import json
-
+    from daglab.commands._options import dumps_json
     from daglab.helpers.errors import BadInputError
 
     try:
         if csv_type is None:
-            path.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+            path.write_text(dumps_json(document) + "\n", encoding="utf-8")
             return
         import csv
 
@@ -227,11 +224,11 @@ def _compact_tags(tags: dict[str, str]) -> str:
     return " ".join(sanitize(f"{k}={v}" if v else k) for k, v in tags.items())
 
 
-def _short_partitions(asset: AssetInfo) -> str:
+def _short_partitions(asset: Record) -> str:
     """``"Daily, starting 2024-01-01 UTC."`` → ``"Daily"``: the table shows the gist, JSON all."""
-    if not asset.partitioned:
+    if not asset["partitioned"]:
         return ""
-    text = (asset.partitions or "yes").split(",")[0].strip().rstrip(".")
+    text = (asset["partitions"] or "yes").split(",")[0].strip().rstrip(".")
     return text if len(text) <= 24 else text[:23] + "…"
 
 
@@ -282,7 +279,7 @@ def _empty(out: Console, title: str) -> None:
     out.print(f"{title}: none match.\n")
 
 
-def _locations_table(out: Console, rows: list[LocationInfo]) -> None:
+def _locations_table(out: Console, rows: list[Record]) -> None:
     from daglab.commands._render import sanitize
 
     if not rows:
@@ -291,18 +288,18 @@ def _locations_table(out: Console, rows: list[LocationInfo]) -> None:
     for column in ("Location", "Status", "Repositories", "Error"):
         table.add_column(column)
     for loc in rows:
-        error = (loc.error or "").strip().splitlines()
-        status = loc.load_status if loc.load_status != "FAILED" else "[red]FAILED[/red]"
+        error = (loc["error"] or "").strip().splitlines()
+        status = loc["load_status"] if loc["load_status"] != "FAILED" else "[red]FAILED[/red]"
         table.add_row(
-            sanitize(loc.name),
+            sanitize(loc["name"]),
             status,
-            ", ".join(sanitize(r) for r in loc.repositories),
+            ", ".join(sanitize(r) for r in loc["repositories"]),
             sanitize(error[-1] if error else ""),
         )
     out.print(table)
 
 
-def _repositories_table(out: Console, rows: list[RepositoryInfo]) -> None:
+def _repositories_table(out: Console, rows: list[Record]) -> None:
     from daglab.commands._render import sanitize
 
     if not rows:
@@ -311,67 +308,67 @@ def _repositories_table(out: Console, rows: list[RepositoryInfo]) -> None:
     table.add_column("Repository")
     table.add_column("Location")
     for repo in rows:
-        table.add_row(sanitize(repo.name), sanitize(repo.location))
+        table.add_row(sanitize(repo["name"]), sanitize(repo["location"]))
     out.print(table)
 
 
 def _show_repository(rows: list[Any]) -> bool:
-    return any(row.repository != "__repository__" for row in rows)
+    return any(row["repository"] != "__repository__" for row in rows)
 
 
-def _jobs_table(out: Console, rows: list[JobInfo]) -> None:
+def _jobs_table(out: Console, rows: list[Record]) -> None:
     from daglab.commands._render import sanitize
 
     if not rows:
         return _empty(out, "Jobs")
     with_repo = _show_repository(rows)
     table = _table(f"Jobs ({len(rows)})")
-    _fixed_column(table, "Job", [j.name for j in rows])
-    _fixed_column(table, "Location", [j.location for j in rows])
+    _fixed_column(table, "Job", [j["name"] for j in rows])
+    _fixed_column(table, "Location", [j["location"] for j in rows])
     if with_repo:
-        _fixed_column(table, "Repository", [j.repository for j in rows])
+        _fixed_column(table, "Repository", [j["repository"] for j in rows])
     table.add_column("Kind", no_wrap=True)
     table.add_column("Tags", overflow="fold")
     table.add_column("Description", ratio=1, min_width=20)
     for job in rows:
-        cells = [sanitize(job.name), sanitize(job.location)]
+        cells = [sanitize(job["name"]), sanitize(job["location"])]
         if with_repo:
-            cells.append(sanitize(job.repository))
-        first_line = (job.description or "").strip().splitlines()
+            cells.append(sanitize(job["repository"]))
+        first_line = (job["description"] or "").strip().splitlines()
         cells += [
-            "assets" if job.is_asset_job else "ops",
-            _compact_tags(job.tags),
+            "assets" if job["is_asset_job"] else "ops",
+            _compact_tags(job["tags"]),
             sanitize(first_line[0] if first_line else ""),
         ]
         table.add_row(*cells)
     out.print(table)
 
 
-def _assets_table(out: Console, rows: list[AssetInfo]) -> None:
+def _assets_table(out: Console, rows: list[Record]) -> None:
     from daglab.commands._render import sanitize
 
     if not rows:
         return _empty(out, "Assets")
 
-    def partitions(asset: AssetInfo) -> str:
+    def partitions(asset: Record) -> str:
         text = _short_partitions(asset)
-        if not asset.materializable:
+        if not asset["materializable"]:
             text = (text + " " if text else "") + "(not materializable)"
         return text
 
     # (header, cell, fixed width?); key, group and location never shrink.
-    columns: list[tuple[str, Callable[[AssetInfo], str], bool]] = [
-        ("Asset", lambda a: a.key, True),
-        ("Group", lambda a: a.group, True),
-        ("Location", lambda a: a.location, True),
+    columns: list[tuple[str, Callable[[Record], str], bool]] = [
+        ("Asset", lambda a: a["key"], True),
+        ("Group", lambda a: a["group"], True),
+        ("Location", lambda a: a["location"], True),
     ]
     if _show_repository(rows):
-        columns.append(("Repository", lambda a: a.repository, True))
-    optional: list[tuple[str, Callable[[AssetInfo], str], bool]] = [
-        ("Kinds", lambda a: " ".join(a.kinds), False),
-        ("Tags", lambda a: " ".join(f"{k}={v}" if v else k for k, v in a.tags.items()), False),
+        columns.append(("Repository", lambda a: a["repository"], True))
+    optional: list[tuple[str, Callable[[Record], str], bool]] = [
+        ("Kinds", lambda a: " ".join(a["kinds"]), False),
+        ("Tags", lambda a: " ".join(f"{k}={v}" if v else k for k, v in a["tags"].items()), False),
         ("Partitions", partitions, False),
-        ("Jobs", lambda a: " ".join(a.jobs), False),
+        ("Jobs", lambda a: " ".join(a["jobs"]), False),
     ]
     cells = {header: [sanitize(cell(a)) for a in rows] for header, cell, _ in columns + optional}
     # Leave out columns empty in every row, then, on a narrow terminal, the least needed ones.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from daglab.commands._options import GlobalOptions, err, print_json, with_global_options
+from daglab.commands._options import GlobalOptions, err, print_json, run_async, with_global_options
 
 if TYPE_CHECKING:
     from daglab.helpers.graphql import DagsterClient
@@ -245,12 +245,11 @@ async def _watch(
 
 def _run_sync(coro_factory: Any, session: _Session, opts: GlobalOptions) -> Any:
     """Run the command's coroutine; Ctrl-C and a lost connection still report the run."""
-    import asyncio
 
     from daglab.helpers.errors import LostContactError
 
     try:
-        return asyncio.run(coro_factory())
+        return run_async(coro_factory())
     except KeyboardInterrupt:
         _on_interrupt(session, opts)
     except LostContactError as exc:
@@ -601,7 +600,6 @@ def cancel(
     ] = False,
 ) -> None:
     """Cancel (terminate) a run. Exit 0 once the server accepted; 2 if it already finished."""
-    import asyncio
 
     from daglab.helpers.runs import cancel_run
 
@@ -609,7 +607,7 @@ def cancel(
         async with opts.client() as client:
             return await cancel_run(client, run_id, force=force, wait=10.0)
 
-    result = asyncio.run(main())
+    result = run_async(main())
     if opts.json:
         data = result.to_json()
         data["force"] = force

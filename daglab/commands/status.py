@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from daglab.commands._options import GlobalOptions, err, print_json, with_global_options
+from daglab.commands._options import GlobalOptions, err, print_json, run_async, with_global_options
 
 
 def register(app: typer.Typer) -> None:
@@ -14,12 +14,11 @@ def register(app: typer.Typer) -> None:
 @with_global_options
 def status(opts: GlobalOptions) -> None:
     """Show the server daglab talks to: URL, credential source, Dagster version, code locations."""
-    import asyncio
 
     from daglab.helpers.status import server_status
 
     settings = opts.settings()
-    result = asyncio.run(server_status(settings))
+    result = run_async(server_status(settings))
     if opts.json:
         print_json(result.model_dump())
         return

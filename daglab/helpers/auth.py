@@ -29,13 +29,12 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from daglab.helpers.errors import (
     AuthError,
@@ -222,7 +221,49 @@ def config_holds_secrets(config: Mapping[str, Any]) -> bool:
 # -- configuration -----------------------------------------------------------------------------
 
 
-class AuthConfig(BaseModel):
+class SecretStr:
+    """A secret string: its repr, str and any dump show ``**********``, never the value.
+
+    daglab's own (the CLI never imports pydantic); anything with ``get_secret_value()``,
+    pydantic's ``SecretStr`` included, is accepted wherever one is expected.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = str(value)
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "SecretStr('**********')" if self._value else "SecretStr('')"
+
+    def __str__(self) -> str:
+        return "**********" if self._value else ""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretStr) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+
+def _secret(value: Any) -> SecretStr | None:
+    if value is None or isinstance(value, SecretStr):
+        return value
+    getter = getattr(value, "get_secret_value", None)
+    return SecretStr(getter() if callable(getter) else value)
+
+
+_SECRET_FIELDS = ("token", "password", "client_secret")
+
+
+@dataclass(frozen=True)
+class AuthConfig:
     """How to authenticate; secrets are ``SecretStr`` so no repr or dump shows them.
 
     ``type`` says how the token travels: ``bearer`` (``Authorization: Bearer``), ``header``
@@ -232,14 +273,12 @@ class AuthConfig(BaseModel):
     ``custom_headers`` are sent with every request, whatever the type.
     """
 
-    model_config = ConfigDict(frozen=True)
-
     type: AuthType = "bearer"
     token: SecretStr | None = None
     username: str | None = None
     password: SecretStr | None = None
     header_name: str = "Authorization"
-    custom_headers: dict[str, SecretStr] = Field(default_factory=dict)
+    custom_headers: dict[str, SecretStr] = field(default_factory=dict)
     token_file: Path | None = None
     token_command: str | list[str] | None = None
     token_lifetime: float | None = None
@@ -249,8 +288,38 @@ class AuthConfig(BaseModel):
     scope: str | None = None
     source: str = "none"
 
-    def model_post_init(self, __context: Any) -> None:
+    def __post_init__(self) -> None:
+        # Plain strings become SecretStr (and a str path a Path), as a pydantic model would.
+        for name in _SECRET_FIELDS:
+            object.__setattr__(self, name, _secret(getattr(self, name)))
+        headers = {str(k): _secret(v) for k, v in (self.custom_headers or {}).items()}
+        object.__setattr__(self, "custom_headers", headers)
+        if self.token_file is not None and not isinstance(self.token_file, Path):
+            object.__setattr__(self, "token_file", Path(self.token_file))
+        if self.type not in AUTH_TYPES:
+            raise BadInputError(f"Unknown auth type {self.type!r}; use bearer, basic or header.")
         register_secret(*self.secrets())
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None) -> AuthConfig:
+        """A copy with ``update`` applied (the pydantic spelling, kept for callers)."""
+        return replace(self, **dict(update or {}))
+
+    def model_dump(self, mode: str = "python") -> dict[str, Any]:
+        """Every field, secrets masked (``**********``); ``mode="json"`` gives JSON types."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, SecretStr):
+                value = str(value) if mode == "json" else value
+            elif f.name == "custom_headers":
+                value = {k: str(v) if mode == "json" else v for k, v in value.items()}
+            elif isinstance(value, Path) and mode == "json":
+                value = str(value)
+            out[f.name] = value
+        return out
+
+    def model_dump_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"))
 
     def secrets(self) -> list[str]:
         """Every secret value this config holds, for the redaction layer."""
@@ -428,28 +497,24 @@ class AuthConfig(BaseModel):
         for key in ("token", "password", "client_secret"):
             if table.get(key) is not None:
                 _check_header_value(str(table[key]), f"auth.{key} in {source}", ConfigFileError)
-        try:
-            return cls(
-                type=kind,
-                token=SecretStr(str(table["token"])) if table.get("token") else None,
-                username=str(table["username"]) if table.get("username") else None,
-                password=SecretStr(str(table["password"])) if table.get("password") else None,
-                header_name=header_name,
-                custom_headers={str(k): SecretStr(str(v)) for k, v in headers.items()},
-                token_file=Path(str(token_file)).expanduser() if token_file else None,
-                token_command=command,
-                token_lifetime=float(lifetime) if lifetime is not None else None,
-                token_url=token_url,
-                client_id=str(table["client_id"]) if table.get("client_id") else None,
-                client_secret=(
-                    SecretStr(str(table["client_secret"])) if table.get("client_secret") else None
-                ),
-                scope=str(table["scope"]) if table.get("scope") else None,
-                source=source,
-            )
-        except ValidationError as exc:  # never echo the input: it may hold a secret
-            fields = ", ".join(str(e["loc"][0]) for e in exc.errors() if e.get("loc"))
-            raise ConfigFileError(f"Invalid auth settings in {source} ({fields}).") from None
+        return cls(
+            type=kind,
+            token=SecretStr(str(table["token"])) if table.get("token") else None,
+            username=str(table["username"]) if table.get("username") else None,
+            password=SecretStr(str(table["password"])) if table.get("password") else None,
+            header_name=header_name,
+            custom_headers={str(k): SecretStr(str(v)) for k, v in headers.items()},
+            token_file=Path(str(token_file)).expanduser() if token_file else None,
+            token_command=command,
+            token_lifetime=float(lifetime) if lifetime is not None else None,
+            token_url=token_url,
+            client_id=str(table["client_id"]) if table.get("client_id") else None,
+            client_secret=(
+                SecretStr(str(table["client_secret"])) if table.get("client_secret") else None
+            ),
+            scope=str(table["scope"]) if table.get("scope") else None,
+            source=source,
+        )
 
     def httpx_auth(self, origin: str | None = None) -> httpx.Auth:
         """An ``httpx.Auth`` that sends these credentials, only to ``origin`` if given."""

@@ -13,12 +13,20 @@ import asyncio
 import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from daglab.helpers.errors import BadInputError, TargetNotFoundError
-from daglab.helpers.graphql import DagsterClient, check_union
-from daglab.helpers.models import AssetInfo, JobInfo, LocationInfo, RepositoryInfo
+from daglab.helpers.graphql import check_union
 from daglab.helpers.queries import ASSETS, ASSETS_1_7, JOBS, WORKSPACE, pick
+
+if TYPE_CHECKING:
+    from daglab.helpers.graphql import DagsterClient
+    from daglab.helpers.models import AssetInfo, JobInfo, LocationInfo, RepositoryInfo
+
+# The parsers build records: plain dicts with the fields (in order) of the matching model in
+# daglab.helpers.models, which is what the models' to_json() gives. The public functions wrap
+# them in models; `daglab discover` prints them as they are, so it never imports pydantic.
+Record = dict[str, Any]
 
 IMPLICIT_ASSET_JOB_PREFIX = "__ASSET_JOB"
 
@@ -33,33 +41,48 @@ def is_implicit_asset_job(name: str) -> bool:
 # -- parsing ------------------------------------------------------------------------------------
 
 
-def parse_locations(data: Mapping[str, Any]) -> list[LocationInfo]:
+def location_records(data: Mapping[str, Any]) -> list[Record]:
+    """``LocationInfo`` records from a ``WORKSPACE`` response."""
     workspace = check_union(data.get("workspaceOrError"), "Workspace", "listing code locations")
     out = []
     for entry in workspace.get("locationEntries", []):
         loaded = entry.get("locationOrLoadError") or {}
         failed = loaded.get("__typename") == "PythonError"
+        updated = entry.get("updatedTimestamp")
         out.append(
-            LocationInfo(
-                name=entry["name"],
-                load_status="FAILED" if failed else entry["loadStatus"],
-                loaded=entry["loadStatus"] == "LOADED" and not failed,
-                repositories=[r["name"] for r in loaded.get("repositories", [])],
-                error=loaded.get("message") if failed else None,
-                error_class=loaded.get("className") if failed else None,
-                updated_at=entry.get("updatedTimestamp"),
-            )
+            {
+                "name": entry["name"],
+                "load_status": "FAILED" if failed else entry["loadStatus"],
+                "loaded": entry["loadStatus"] == "LOADED" and not failed,
+                "repositories": [r["name"] for r in loaded.get("repositories", [])],
+                "error": loaded.get("message") if failed else None,
+                "error_class": loaded.get("className") if failed else None,
+                "updated_at": float(updated) if updated is not None else None,
+            }
         )
     return out
 
 
+def parse_locations(data: Mapping[str, Any]) -> list[LocationInfo]:
+    from daglab.helpers.models import LocationInfo
+
+    return [LocationInfo(**r) for r in location_records(data)]
+
+
+def repository_records(locations: Iterable[Any]) -> list[Record]:
+    """``RepositoryInfo`` records for the repositories of ``locations`` (models or records)."""
+    return [
+        {"name": repo, "location": _get(loc, "name")}
+        for loc in locations
+        for repo in _get(loc, "repositories")
+    ]
+
+
 def repositories_of(locations: Iterable[LocationInfo]) -> list[RepositoryInfo]:
     """The repositories of loaded ``locations``, in workspace order."""
-    return [
-        RepositoryInfo(name=repo, location=loc.name)
-        for loc in locations
-        for repo in loc.repositories
-    ]
+    from daglab.helpers.models import RepositoryInfo
+
+    return [RepositoryInfo(**r) for r in repository_records(locations)]
 
 
 def _repository_nodes(data: Mapping[str, Any], what: str) -> list[Mapping[str, Any]]:
@@ -71,8 +94,8 @@ def _tags(pairs: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
     return {str(t["key"]): str(t.get("value") or "") for t in pairs or []}
 
 
-def parse_jobs(data: Mapping[str, Any]) -> list[JobInfo]:
-    """Jobs from a ``JOBS`` response, without the implicit asset jobs."""
+def job_records(data: Mapping[str, Any]) -> list[Record]:
+    """``JobInfo`` records from a ``JOBS`` response, without the implicit asset jobs."""
     out = []
     for repo in _repository_nodes(data, "listing jobs"):
         location = repo["location"]["name"]
@@ -80,58 +103,86 @@ def parse_jobs(data: Mapping[str, Any]) -> list[JobInfo]:
             if is_implicit_asset_job(job["name"]):
                 continue
             out.append(
-                JobInfo(
-                    name=job["name"],
-                    repository=repo["name"],
-                    location=location,
-                    description=job.get("description"),
-                    tags=_tags(job.get("tags")),
-                    is_asset_job=bool(job.get("isAssetJob")),
-                )
+                {
+                    "name": job["name"],
+                    "repository": repo["name"],
+                    "location": location,
+                    "description": job.get("description"),
+                    "tags": _tags(job.get("tags")),
+                    "is_asset_job": bool(job.get("isAssetJob")),
+                }
             )
     return out
 
 
+def parse_jobs(data: Mapping[str, Any]) -> list[JobInfo]:
+    """Jobs from a ``JOBS`` response, without the implicit asset jobs."""
+    from daglab.helpers.models import JobInfo
+
+    return [JobInfo(**r) for r in job_records(data)]
+
+
 def parse_asset(node: Mapping[str, Any], repository: str, location: str) -> AssetInfo:
-    """One ``AssetNode`` from either document (1.7: ``isSource``/``computeKind``; 1.8+:
-    ``isMaterializable``/``kinds``), told apart by the fields present."""
-    path = [str(p) for p in node["assetKey"]["path"]]
-    if "kinds" in node:
-        kinds = list(node.get("kinds") or [])
-    else:
+    """One ``AssetNode`` from either document as an ``AssetInfo``."""
+    from daglab.helpers.models import AssetInfo
+
+    return AssetInfo(**asset_record(node, repository, location))
+
+
+def asset_record(node: Mapping[str, Any], repository: str, location: str) -> Record:
+    """An ``AssetInfo`` record from one ``AssetNode`` of either document (1.7:
+    ``isSource``/``computeKind``; 1.8+: ``isMaterializable``/``kinds``), told apart by the
+    fields present. Called once per asset: 10,000 of them take about 50 ms."""
+    path = node["assetKey"]["path"]
+    kinds = node.get("kinds")
+    if kinds is None:
         kinds = [node["computeKind"]] if node.get("computeKind") else []
-    if "isMaterializable" in node:
-        materializable = bool(node["isMaterializable"])
-    else:
+    materializable = node.get("isMaterializable")
+    if materializable is None:
         materializable = not node.get("isSource", False) and node.get("isExecutable", True)
-    partition_def = node.get("partitionDefinition") or {}
-    job_names = node.get("jobNames") or []
-    return AssetInfo(
-        key="/".join(path),
-        path=path,
-        group=node.get("groupName") or "default",
-        repository=repository,
-        location=location,
-        description=node.get("description"),
-        tags=_tags(node.get("tags")),
-        kinds=kinds,
-        partitioned=bool(node.get("isPartitioned")),
-        partitions=(partition_def.get("description") or partition_def.get("type")) or None,
-        materializable=materializable,
-        deps=["/".join(d["path"]) for d in node.get("dependencyKeys") or []],
-        jobs=[j for j in job_names if not is_implicit_asset_job(j)],
-        implicit_jobs=[j for j in job_names if is_implicit_asset_job(j)],
-    )
+    partition_def = node.get("partitionDefinition")
+    jobs: list[str] = []
+    implicit: list[str] = []
+    for job in node.get("jobNames") or ():
+        (implicit if job.startswith(IMPLICIT_ASSET_JOB_PREFIX) else jobs).append(job)
+    tags = node.get("tags")
+    return {
+        "key": "/".join(path),
+        "path": list(path),
+        "group": node.get("groupName") or "default",
+        "repository": repository,
+        "location": location,
+        "description": node.get("description"),
+        "tags": {t["key"]: t["value"] or "" for t in tags} if tags else {},
+        "kinds": list(kinds),
+        "partitioned": bool(node.get("isPartitioned")),
+        "partitions": (
+            (partition_def.get("description") or partition_def.get("type") or None)
+            if partition_def
+            else None
+        ),
+        "materializable": bool(materializable),
+        "deps": ["/".join(d["path"]) for d in node.get("dependencyKeys") or ()],
+        "jobs": jobs,
+        "implicit_jobs": implicit,
+    }
+
+
+def asset_records(data: Mapping[str, Any]) -> list[Record]:
+    """``AssetInfo`` records from an ``ASSETS``/``ASSETS_1_7`` response, in server order."""
+    out: list[Record] = []
+    for repo in _repository_nodes(data, "listing assets"):
+        location = repo["location"]["name"]
+        name = repo["name"]
+        out.extend(asset_record(node, name, location) for node in repo.get("assetNodes") or [])
+    return out
 
 
 def parse_assets(data: Mapping[str, Any]) -> list[AssetInfo]:
     """Assets from an ``ASSETS``/``ASSETS_1_7`` response, in server order."""
-    out: list[AssetInfo] = []
-    for repo in _repository_nodes(data, "listing assets"):
-        location = repo["location"]["name"]
-        name = repo["name"]
-        out.extend(parse_asset(node, name, location) for node in repo.get("assetNodes") or [])
-    return out
+    from daglab.helpers.models import AssetInfo
+
+    return [AssetInfo(**r) for r in asset_records(data)]
 
 
 # -- discovery ----------------------------------------------------------------------------------
@@ -145,8 +196,8 @@ def _in_scope(items: list[E], location: str | None, repository: str | None) -> l
     return [
         item
         for item in items
-        if (location is None or getattr(item, "location", None) == location)
-        and (repository is None or getattr(item, "repository", None) == repository)
+        if (location is None or _get(item, "location") == location)
+        and (repository is None or _get(item, "repository") == repository)
     ]
 
 
@@ -158,6 +209,23 @@ async def discover_locations(
     if location is not None:
         locations = [loc for loc in locations if loc.name == location]
     return locations
+
+
+async def _location_records(client: DagsterClient) -> list[Record]:
+    return location_records(await client.execute(WORKSPACE))
+
+
+async def _job_records(
+    client: DagsterClient, location: str | None, repository: str | None
+) -> list[Record]:
+    return _in_scope(job_records(await client.execute(JOBS)), location, repository)
+
+
+async def _asset_records(
+    client: DagsterClient, location: str | None, repository: str | None
+) -> list[Record]:
+    document = pick(await client.version_tuple(), ASSETS_1_7, ASSETS)
+    return _in_scope(asset_records(await client.execute(document)), location, repository)
 
 
 async def discover_repositories(
@@ -174,29 +242,39 @@ async def discover_jobs(
     client: DagsterClient, location: str | None = None, repository: str | None = None
 ) -> list[JobInfo]:
     """The user-defined jobs of every loaded code location (no ``__ASSET_JOB…``)."""
-    return _in_scope(parse_jobs(await client.execute(JOBS)), location, repository)
+    from daglab.helpers.models import JobInfo
+
+    return [JobInfo(**r) for r in await _job_records(client, location, repository)]
 
 
 async def discover_assets(
     client: DagsterClient, location: str | None = None, repository: str | None = None
 ) -> list[AssetInfo]:
     """Every asset definition of every loaded code location, in one request."""
-    document = pick(await client.version_tuple(), ASSETS_1_7, ASSETS)
-    return _in_scope(parse_assets(await client.execute(document)), location, repository)
+    from daglab.helpers.models import AssetInfo
+
+    return [AssetInfo(**r) for r in await _asset_records(client, location, repository)]
 
 
-@dataclass
+@dataclass(repr=False)
 class Discovery:
-    """What ``discover`` found; a type that was not asked for is ``None``."""
+    """What ``discover`` found; a type that was not asked for is ``None``. The entities are
+    models, or records (plain dicts of the same fields) when asked for with ``records=True``."""
 
-    locations: list[LocationInfo]
-    repositories: list[RepositoryInfo] | None = None
-    jobs: list[JobInfo] | None = None
-    assets: list[AssetInfo] | None = None
+    locations: list[Any]
+    repositories: list[Any] | None = None
+    jobs: list[Any] | None = None
+    assets: list[Any] | None = None
 
     @property
-    def failed_locations(self) -> list[LocationInfo]:
-        return [loc for loc in self.locations if loc.load_status == "FAILED"]
+    def failed_locations(self) -> list[Any]:
+        return [loc for loc in self.locations if _get(loc, "load_status") == "FAILED"]
+
+    def __repr__(self) -> str:
+        counts = {
+            kind: len(found) for kind in ENTITY_TYPES if (found := getattr(self, kind)) is not None
+        }
+        return f"Discovery({', '.join(f'{k}={n}' for k, n in counts.items())})"
 
 
 async def discover(
@@ -204,26 +282,44 @@ async def discover(
     types: Iterable[str] = ENTITY_TYPES,
     location: str | None = None,
     repository: str | None = None,
+    *,
+    records: bool = False,
 ) -> Discovery:
     """Locations (always, for their load errors) and the other ``types`` asked for, fetched
-    concurrently. An unknown ``location`` or ``repository`` raises ``TargetNotFoundError``."""
+    concurrently. An unknown ``location`` or ``repository`` raises ``TargetNotFoundError``.
+
+    ``records=True`` leaves the entities as plain dicts (what their models' ``to_json()``
+    gives) instead of building models: what ``daglab discover`` prints."""
     wanted = set(types)
     unknown = wanted - set(ENTITY_TYPES)
     if unknown:
         raise ValueError(f"unknown entity types: {sorted(unknown)}")
-    jobs_task = discover_jobs(client, location, repository) if "jobs" in wanted else None
-    assets_task = discover_assets(client, location, repository) if "assets" in wanted else None
+    jobs_task = _job_records(client, location, repository) if "jobs" in wanted else None
+    assets_task = _asset_records(client, location, repository) if "assets" in wanted else None
     all_locations, jobs, assets = await asyncio.gather(
-        discover_locations(client),
+        _location_records(client),
         jobs_task if jobs_task is not None else _none(),
         assets_task if assets_task is not None else _none(),
     )
     check_scope(all_locations, location, repository)
-    locations = [loc for loc in all_locations if location is None or loc.name == location]
+    locations = [loc for loc in all_locations if location is None or loc["name"] == location]
     repos = None
     if "repositories" in wanted:
-        repos = [r for r in repositories_of(locations) if repository in (None, r.name)]
-    return Discovery(locations=locations, repositories=repos, jobs=jobs, assets=assets)
+        repos = [r for r in repository_records(locations) if repository in (None, r["name"])]
+    found = Discovery(locations=locations, repositories=repos, jobs=jobs, assets=assets)
+    if records:
+        return found
+    from daglab.helpers import models
+
+    def build(model: Any, items: list[Record] | None) -> list[Any] | None:
+        return None if items is None else [model(**item) for item in items]
+
+    return Discovery(
+        locations=[models.LocationInfo(**loc) for loc in locations],
+        repositories=build(models.RepositoryInfo, repos),
+        jobs=build(models.JobInfo, jobs),
+        assets=build(models.AssetInfo, assets),
+    )
 
 
 async def _none() -> None:
@@ -231,14 +327,14 @@ async def _none() -> None:
 
 
 def check_scope(
-    locations: Sequence[LocationInfo], location: str | None, repository: str | None
+    locations: Sequence[LocationInfo | Record], location: str | None, repository: str | None
 ) -> None:
     """Raise ``TargetNotFoundError`` (exit 2) for a location or repository that does not exist.
 
     A repository is only called unknown when every location it could be in has loaded.
     """
-    if location is not None and all(loc.name != location for loc in locations):
-        names = [loc.name for loc in locations]
+    if location is not None and all(_get(loc, "name") != location for loc in locations):
+        names = [_get(loc, "name") for loc in locations]
         raise TargetNotFoundError(
             f"No code location named {location!r}.",
             names,
@@ -246,12 +342,12 @@ def check_scope(
         )
     if repository is None:
         return
-    scope = [loc for loc in locations if location is None or loc.name == location]
-    if any(repository in loc.repositories for loc in scope):
+    scope = [loc for loc in locations if location is None or _get(loc, "name") == location]
+    if any(repository in _get(loc, "repositories") for loc in scope):
         return
-    if any(not loc.loaded for loc in scope):
+    if any(not _get(loc, "loaded") for loc in scope):
         return
-    names = sorted({r for loc in scope for r in loc.repositories})
+    names = sorted({r for loc in scope for r in _get(loc, "repositories")})
     raise TargetNotFoundError(
         f"No repository named {repository!r}"
         + (f" in code location {location!r}." if location else "."),
@@ -323,12 +419,13 @@ class EntityFilters:
 
     def matches(self, entity: object) -> bool:
         if self.location is not None:
-            where = entity.name if isinstance(entity, LocationInfo) else _get(entity, "location")
+            is_location = _get(entity, "load_status") is not None
+            where = _get(entity, "name") if is_location else _get(entity, "location")
             if where != self.location:
                 return False
         if self.repository is not None:
-            if isinstance(entity, LocationInfo):
-                if self.repository not in entity.repositories:
+            if _get(entity, "load_status") is not None:  # a location
+                if self.repository not in _get(entity, "repositories"):
                     return False
             elif _get(entity, "repository") != self.repository:
                 return False

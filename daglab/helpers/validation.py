@@ -12,13 +12,14 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from daglab.helpers import errors
-from daglab.helpers.graphql import DagsterClient, check_union
-from daglab.helpers.models import ConfigProblem, ValidationResult
-from daglab.helpers.queries import CONFIG_VALID
+
+if TYPE_CHECKING:
+    from daglab.helpers.graphql import DagsterClient
+    from daglab.helpers.models import ConfigProblem, ValidationResult
 
 
 def parse_config_yaml(text: str, source: str = "--config-yaml") -> dict[str, Any]:
@@ -111,6 +112,8 @@ def _config_path(error: Mapping[str, Any]) -> list[str]:
 
 def config_problems(payload: Mapping[str, Any]) -> list[ConfigProblem]:
     """The problems of a ``RunConfigValidationInvalid`` payload, each with its config path."""
+    from daglab.helpers.models import ConfigProblem
+
     return [
         ConfigProblem(
             path=_config_path(e),
@@ -134,6 +137,10 @@ async def validate_run_config(
     ``asset_selection`` (slash-joined keys) validates against that subset of an asset job.
     Raises ``TargetNotFoundError`` if the server does not know the job.
     """
+    from daglab.helpers.graphql import check_union
+    from daglab.helpers.models import ValidationResult
+    from daglab.helpers.queries import CONFIG_VALID
+
     selector: dict[str, Any] = {
         "repositoryLocationName": location,
         "repositoryName": repository,
