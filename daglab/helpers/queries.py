@@ -330,6 +330,25 @@ query DaglabRunsByTag($filter: RunsFilter, $limit: Int) {
 """,
 )
 
+# The statuses of many runs in one round trip: what watchers without a live view poll.
+RUNS_STATUS = Document(
+    "DaglabRunsStatus",
+    """
+query DaglabRunsStatus($filter: RunsFilter, $limit: Int) {
+  runsOrError(filter: $filter, limit: $limit) {
+    __typename
+    ... on Runs {
+      results {"""
+    + _RUN_FIELDS
+    + """      }
+    }
+    ... on InvalidPipelineRunsFilterError { message }
+    ... on PythonError { message className }
+  }
+}
+""",
+)
+
 TERMINATE_RUN = Document(
     "DaglabTerminateRun",
     """

@@ -405,6 +405,7 @@ async def _watch(
             timeout,
             cancel_on_timeout=cancel_on_timeout,
             on_progress=on_progress,
+            follow_events=view is not None,  # without a live view, only the status is polled
         )
     except BaseException:
         if view is not None:

@@ -363,3 +363,45 @@ def test_a_lost_launch_response_does_not_launch_twice(
     watched = daglab(dagster_server, cli_env, "watch", doc["run_id"], "--json")
     assert watched.returncode == 0, watched.stderr
     assert watched.json()["status"] == "SUCCESS"
+
+
+# -- many runs at once, through the async helpers ------------------------------------------------
+
+
+def test_concurrent_runs_without_a_view_share_status_polls_and_keep_their_results(
+    dagster_server: DagsterServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from daglab.helpers import connect, run_assets
+    from daglab.helpers.graphql import DagsterClient
+
+    sent: list[tuple[str, dict[str, Any]]] = []
+    execute = DagsterClient.execute
+
+    async def recording(
+        self: DagsterClient, document: Any, variables: Any = None, **kw: Any
+    ) -> Any:
+        sent.append((getattr(document, "name", "?"), dict(variables or {})))
+        return await execute(self, document, variables, **kw)
+
+    monkeypatch.setattr(DagsterClient, "execute", recording)
+
+    async def main() -> list[Any]:
+        await connect(dagster_server.url)
+        return await asyncio.gather(
+            *(run_assets("orders/raw_orders", progress=False, timeout=300) for _ in range(3))
+        )
+
+    results = asyncio.run(main())
+
+    for result in results:
+        assert server_run(dagster_server, result.run_id)["status"] == "SUCCESS"
+        assert result.status == "SUCCESS"
+        assert result.materialized == ["orders/raw_orders"]  # read from the event log at the end
+        assert result.steps_succeeded
+    names = [name for name, _ in sent]
+    assert "DaglabRunProgress" not in names  # no per-run event polling without a view
+    batches = [v["filter"]["runIds"] for name, v in sent if name == "DaglabRunsStatus"]
+    assert max(len(ids) for ids in batches) == 3  # one query carried every run
+    assert len({r.run_id for r in results}) == 3
