@@ -484,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
             version, workspace=GENERATED_WORKSPACE, daemon=False, env=env, ready_timeout=900
         ) as big:
             print(f"  (server with {args.assets} assets ready in {big.startup_seconds:.1f} s)")
-            discover(big, 3, f"large discover ({args.assets} assets)", 1.15, 200.0)
+            discover(big, 7, f"large discover ({args.assets} assets)", 1.15, 200.0)
     print("\nSummary")
     width = max(len(r.figure) for r in ROWS)
     for r in ROWS:
