@@ -107,6 +107,11 @@ class GraphQLError(ServerError):
         super().__init__(message, hint=hint)
         self.errors = errors
 
+    @property
+    def unknown_field(self) -> bool:
+        """The server's schema lacks a field the document asked for (an older Dagster)."""
+        return any(str(e.get("message", "")).startswith("Cannot query field") for e in self.errors)
+
 
 class DagsterPythonError(ServerError):
     """Dagster answered with a ``PythonError``: the server raised while resolving."""

@@ -310,3 +310,8 @@ class DagsterClient:
 
     async def version_tuple(self) -> tuple[int, int]:
         return parse_version(await self.server_version())
+
+    @property
+    def known_version(self) -> tuple[int, int] | None:
+        """The server's ``(major, minor)`` if this client has read it already, else None."""
+        return None if self._version is None else parse_version(self._version)

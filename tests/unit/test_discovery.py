@@ -23,7 +23,7 @@ from daglab.helpers.discovery import (
     parse_jobs,
     parse_locations,
 )
-from daglab.helpers.errors import DagsterPythonError, TargetNotFoundError
+from daglab.helpers.errors import DagsterPythonError, GraphQLError, TargetNotFoundError
 from daglab.helpers.graphql import DagsterClient
 from daglab.helpers.models import AssetInfo
 
@@ -385,6 +385,10 @@ class FakeServer:
         name = body["operationName"]
         self.sent.append(name)
         self.documents[name] = body["query"]
+        if self.version.startswith("1.7.") and "isMaterializable" in body["query"]:
+            # What Dagster 1.7 answers to a field its schema lacks (research §1).
+            message = "Cannot query field 'isMaterializable' on type 'AssetNode'."
+            return httpx.Response(400, json={"data": None, "errors": [{"message": message}]})
         data = {
             "DaglabVersion": {"version": self.version},
             "DaglabWorkspace": WORKSPACE,
@@ -402,9 +406,37 @@ async def test_assets_on_1_7_are_asked_with_the_1_7_document() -> None:
     async with server.client() as client:
         assets = await discover_assets(client)
     assert [a.key for a in assets] == ["orders/cleaned_orders", "events/daily_events", "ext/source"]
-    assert server.sent == ["DaglabVersion", "DaglabAssets"]
+    # The newest document went out first, beside the version query; 1.7 rejected it.
+    assert sorted(server.sent) == ["DaglabAssets", "DaglabAssets", "DaglabVersion"]
+    assert server.sent[-1] == "DaglabAssets"
     assert "isSource" in server.documents["DaglabAssets"]
     assert "kinds" not in server.documents["DaglabAssets"]
+
+
+async def test_assets_on_a_server_of_known_version_need_no_second_try() -> None:
+    server = FakeServer("1.7.16", ASSETS_1_7)
+    async with server.client() as client:
+        await client.server_version()
+        await discover_assets(client)
+    assert server.sent == ["DaglabVersion", "DaglabAssets"]
+    assert "isSource" in server.documents["DaglabAssets"]
+
+
+async def test_assets_rejected_for_another_reason_are_not_asked_again() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        name = json.loads(request.content)["operationName"]
+        sent.append(name)
+        if name == "DaglabVersion":
+            return httpx.Response(200, json={"data": {"version": "1.13.28"}})
+        message = "Variable '$x' is never used."
+        return httpx.Response(400, json={"data": None, "errors": [{"message": message}]})
+
+    sent: list[str] = []
+    transport = httpx.MockTransport(handler)
+    async with DagsterClient("http://dagster.test", transport=transport) as client:
+        with pytest.raises(GraphQLError, match="never used"):
+            await discover_assets(client)
+    assert sorted(sent) == ["DaglabAssets", "DaglabVersion"]
 
 
 async def test_assets_on_1_13_are_asked_with_the_1_8_document() -> None:
@@ -438,7 +470,7 @@ async def test_discover_fetches_only_the_types_asked_for_plus_locations() -> Non
 
 
 async def test_discover_everything_in_one_request_per_type() -> None:
-    server = FakeServer("1.7.16", ASSETS_1_7)
+    server = FakeServer("1.13.28", ASSETS_1_13)
     async with server.client() as client:
         found = await discover(client)
     assert sorted(server.sent) == ["DaglabAssets", "DaglabJobs", "DaglabVersion", "DaglabWorkspace"]
@@ -484,5 +516,5 @@ async def test_ten_thousand_assets_parse_in_one_request() -> None:
     async with server.client() as client:
         assets = await discover_assets(client)
     assert len(assets) == 10_000
-    assert server.sent == ["DaglabVersion", "DaglabAssets"]
+    assert sorted(server.sent) == ["DaglabAssets", "DaglabVersion"]
     assert assets[-1].deps == ["generated/asset_09989"]
