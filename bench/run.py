@@ -74,26 +74,42 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+# Runs one command and reports its wall time and peak RSS. Linux carries a process's memory
+# high-water mark across exec, and a child spawned straight from this script would inherit
+# this script's (some 40 MB): spawned from this small process instead, the figure is the
+# command's own.
+_MEASURE = textwrap.dedent(
+    """
+    import os, sys, time
+    started = time.perf_counter()
+    pid = os.posix_spawnp(sys.argv[1], sys.argv[1:], os.environ)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - started
+    sys.stderr.write(f"\\n@bench {wall} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}\\n")
+    """
+)
+
+
 def timed(
     cmd: Sequence[str], env: dict[str, str], runs: int, warmup: bool = True
 ) -> tuple[float, float]:
-    """Median wall seconds over ``runs`` (after one warm-up), and the max child RSS in MB."""
+    """Median wall seconds over ``runs`` (after one warm-up), and the max RSS in MB."""
     walls, rss = [], 0.0
     first = 1 if warmup else 0
     for i in range(runs + first):
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            err = proc.stderr.read().decode() if proc.stderr else ""
-            raise SystemExit(f"benchmark command failed ({proc.returncode}): {cmd}\n{err}")
-        if proc.stderr:
-            proc.stderr.close()
+        proc = subprocess.run(
+            [PY, "-c", _MEASURE, *cmd], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        err, _, report = proc.stderr.decode(errors="replace").rpartition("\n@bench ")
+        try:
+            wall_text, rss_kb, code = report.split()
+        except ValueError:  # the command could not be started
+            raise SystemExit(f"benchmark command failed: {cmd}\n{proc.stderr.decode()}") from None
+        if int(code) != 0:
+            raise SystemExit(f"benchmark command failed ({code}): {cmd}\n{err}")
         if i >= first:
-            walls.append(wall)
-            rss = max(rss, usage.ru_maxrss / 1024)
+            walls.append(float(wall_text))
+            rss = max(rss, int(rss_kb) / 1024)
     return statistics.median(walls), rss
 
 
@@ -106,7 +122,7 @@ def timed_pair(
     rss = [0.0, 0.0]
     for i in range(runs + 1):
         for k, cmd in enumerate((first, second)):
-            wall, peak = timed(cmd, env, 0, warmup=False)
+            wall, peak = timed(cmd, env, 1, warmup=False)
             if i:
                 walls[k].append(wall)
                 rss[k] = max(rss[k], peak)
