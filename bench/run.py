@@ -320,7 +320,12 @@ def discover(
         note(
             f"floor: the bare client after `import typer` takes {ms(floor)} "
             f"({floor / bare:.2f}x bare); with httpx's asyncio client instead of urllib "
-            f"{ms(stack)} ({stack / bare:.2f}x bare); daglab adds {ms(ours - stack)} to that"
+            f"{ms(stack)} ({stack / bare:.2f}x bare); "
+            + (
+                f"daglab adds {ms(ours - stack)} to that"
+                if ours > stack
+                else f"daglab takes {ms(stack - ours)} less (its requests go out together)"
+            )
         )
         note("profile: " + import_profile(ours_cmd, env))
 
