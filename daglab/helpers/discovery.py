@@ -239,20 +239,16 @@ async def _assets_data(client: DagsterClient) -> dict[str, Any]:
         return await client.execute(document)
     version = asyncio.ensure_future(client.version_tuple())
     try:
-        data = await client.execute(ASSETS)
+        return await client.execute(ASSETS)
     except GraphQLError as exc:
         if not exc.unknown_field:
-            await _settle(version)
             raise
         document = pick(await version, ASSETS_1_7, ASSETS)
         return await client.execute(document)
-    await _settle(version)
-    return data
-
-
-async def _settle(task: asyncio.Future[Any]) -> None:
-    """Let a side request finish (its result or error no longer matters)."""
-    await asyncio.gather(task, return_exceptions=True)
+    finally:
+        # The side request ends with this one, whatever happened (its error, if any, is
+        # not this call's: nothing is left pending or unretrieved).
+        await asyncio.gather(version, return_exceptions=True)
 
 
 async def discover_repositories(
