@@ -147,6 +147,15 @@ def basic_proxy(dagster_server: DagsterServer) -> Iterator[AuthProxy]:
         yield proxy
 
 
+def unknown_field_answers(server: DagsterServer) -> int:
+    """How many 400s Dagster itself answers to one ``discover``.
+
+    daglab sends the newest assets document first; Dagster 1.7 lacks one of its fields and
+    answers HTTP 400, after which daglab sends the 1.7 document. Newer versions answer 200.
+    """
+    return 1 if server.minor == "1.7" else 0
+
+
 def env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return isolated_env(tmp_path, DAGLAB_KEYRING="0", **extra)
 
@@ -163,12 +172,17 @@ def asset_keys(result: CliResult) -> set[str]:
     return {a["key"] for a in result.json()["assets"]}
 
 
-def test_bearer_token_by_flag_through_the_proxy(bearer_proxy: AuthProxy, tmp_path: Path) -> None:
+def test_bearer_token_by_flag_through_the_proxy(
+    bearer_proxy: AuthProxy, dagster_server: DagsterServer, tmp_path: Path
+) -> None:
     result = run_cli(
         "discover", "--url", bearer_proxy.url, "--auth-token", TOKEN, "--json", env=env(tmp_path)
     )
     assert "orders/raw_orders" in asset_keys(result)
-    assert bearer_proxy.seen and all(s == 200 for _, _, s in bearer_proxy.seen)
+    statuses = [status for _, auth, status in bearer_proxy.seen if auth == bearer(TOKEN)]
+    assert len(statuses) == len(bearer_proxy.seen) > 0  # every request carried the token
+    assert statuses.count(400) == unknown_field_answers(dagster_server)
+    assert set(statuses) - {400} == {200}
     assert TOKEN not in result.stdout + result.stderr
 
 
@@ -263,10 +277,10 @@ def test_a_rotated_token_is_fetched_again_after_a_401(
         result = run_cli("discover", "--profile", "sso", "--json", env=env(tmp_path))
         assert "orders/raw_orders" in asset_keys(result)
         assert (tmp_path / "calls").read_text() == "2"
-        assert {(auth, status) for _, auth, status in proxy.seen} == {
-            (bearer("rotated-old-1"), 401),
-            (bearer("rotated-new-2"), 200),
-        }
+        expected = {(bearer("rotated-old-1"), 401), (bearer("rotated-new-2"), 200)}
+        if unknown_field_answers(dagster_server):
+            expected.add((bearer("rotated-new-2"), 400))
+        assert {(auth, status) for _, auth, status in proxy.seen} == expected
 
 
 def test_a_job_runs_to_success_through_the_proxy(bearer_proxy: AuthProxy, tmp_path: Path) -> None:
