@@ -151,12 +151,14 @@ def import_profile(cmd: Sequence[str], env: dict[str, str]) -> str:
     return f"imports {total / 1000:.0f} ms ({listed} ms, ...)"
 
 
-def cpu_busy_seconds() -> float:
-    """CPU seconds every core of the machine has spent busy since boot (/proc/stat)."""
+def cpu_seconds() -> tuple[float, float]:
+    """CPU seconds every core has spent busy since boot, and the seconds the hypervisor gave
+    to other machines while a core wanted to run here (steal), from /proc/stat."""
     with open("/proc/stat", encoding="ascii") as stat:
-        fields = [int(x) for x in stat.readline().split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+        fields = [int(x) for x in stat.readline().split()[1:]] + [0] * 8
+    tick = os.sysconf("SC_CLK_TCK")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq) / tick, steal / tick
 
 
 def ms(seconds: float) -> str:
@@ -430,7 +432,7 @@ def launch_throughput(server: DagsterServer, count: int) -> None:
     env = clean_env()
     dagster_python = ensure_env(server.minor)
     job = "orders_job"
-    cpu_before, started = cpu_busy_seconds(), time.perf_counter()
+    cpu_before, started = cpu_seconds(), time.perf_counter()
     launched = subprocess.run(
         [PY, "-c", DAGLAB_LAUNCHES, server.url, str(count), job],
         env=env,
@@ -442,8 +444,8 @@ def launch_throughput(server: DagsterServer, count: int) -> None:
         add(f"launch + await {count} runs", "failed", "-", "-", ">= 3x faster", False)
         note(launched.stderr.strip().splitlines()[-1] if launched.stderr.strip() else "no output")
         return
-    our_cpu = cpu_busy_seconds() - cpu_before
-    cpu_before, started = cpu_busy_seconds(), time.perf_counter()
+    our_cpu, our_steal = (b - a for a, b in zip(cpu_before, cpu_seconds(), strict=True))
+    cpu_before, started = cpu_seconds(), time.perf_counter()
     subprocess.run(
         [
             str(dagster_python),
@@ -458,7 +460,7 @@ def launch_throughput(server: DagsterServer, count: int) -> None:
         check=True,
     )
     theirs = time.perf_counter() - started
-    their_cpu = cpu_busy_seconds() - cpu_before
+    their_cpu, their_steal = (b - a for a, b in zip(cpu_before, cpu_seconds(), strict=True))
     add(
         f"launch + await {count} runs",
         f"{ours:.1f} s",
@@ -476,6 +478,11 @@ def launch_throughput(server: DagsterServer, count: int) -> None:
         f"({our_cpu / ours:.2f} of {cores} cores busy); the loop's {their_cpu:.1f} CPU-s in "
         f"{theirs:.1f} s ({their_cpu / theirs:.2f} cores)"
     )
+    if our_steal + their_steal >= 1:
+        note(
+            f"steal: the hypervisor held the cores back {our_steal:.1f} s during daglab's runs "
+            f"and {their_steal:.1f} s during the loop's (not counted as CPU above)"
+        )
     note(
         f"limit: {min(our_cpu, their_cpu):.1f} CPU-s over {cores} cores is {floor:.1f} s at "
         f"best, so no client can be more than {theirs / floor:.2f}x faster than the loop here"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -48,3 +49,13 @@ def test_import_profile_names_the_packages_a_command_imports(bench: ModuleType) 
 def test_bench_clients_are_valid_python(bench: ModuleType) -> None:
     for name in ("BARE_CLIENT", "STACK_CLIENT", "OFFICIAL_LAUNCHES", "DAGLAB_LAUNCHES"):
         compile(getattr(bench, name), name, "exec")
+
+
+def test_machine_cpu_counts_work_done_here_and_steal_apart(bench: ModuleType) -> None:
+    (busy_before, steal_before) = bench.cpu_seconds()
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:  # 0.3 s of this process's own CPU
+        pass
+    busy, steal = bench.cpu_seconds()
+    assert busy - busy_before >= 0.25
+    assert steal >= steal_before >= 0
