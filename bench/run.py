@@ -523,6 +523,29 @@ def waiting_overhead(server: DagsterServer, seconds: float) -> None:
     )
 
 
+def large_discover(version: str, assets: int, attempts: int = 2) -> None:
+    """The large figure, on a fresh server with ``assets`` generated assets. Timing an empty or
+    partial workspace would measure nothing, so the server is started again (once) when daglab
+    does not list them all: Dagster 1.7 has come up with none listed (1 start in 4 here)."""
+    figure = f"large discover ({assets} assets)"
+    env = {"DAGLAB_FIXTURE_ASSET_COUNT": str(assets)}
+    for attempt in range(1, attempts + 1):
+        with DagsterServer(
+            version, workspace=GENERATED_WORKSPACE, daemon=False, env=env, ready_timeout=900
+        ) as big:
+            print(f"  (server with {assets} assets ready in {big.startup_seconds:.1f} s)")
+            listed = listed_assets(big)
+            if listed == assets:
+                discover(big, 7, figure, 1.15, 200.0)
+                return
+            print(f"  (daglab listed {listed} of {assets} assets; start {attempt} of {attempts})")
+            for name, error in big.failed_locations.items():
+                note(f"location {name} failed to load: " + error.strip().splitlines()[-1])
+            if not big.failed_locations:
+                note("the workspace reported no load error")
+    add(figure, "not measured: the assets were not all listed", "-", "-", "<= 1.15x", False)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dagster-version", action="append", dest="versions")
@@ -552,19 +575,7 @@ def main(argv: list[str] | None = None) -> int:
             monitoring_delay(server, 3 if args.quick else 5)
             launch_throughput(server, args.launches)
             waiting_overhead(server, args.wait_seconds)
-        env = {"DAGLAB_FIXTURE_ASSET_COUNT": str(args.assets)}
-        with DagsterServer(
-            version, workspace=GENERATED_WORKSPACE, daemon=False, env=env, ready_timeout=900
-        ) as big:
-            print(f"  (server with {args.assets} assets ready in {big.startup_seconds:.1f} s)")
-            figure = f"large discover ({args.assets} assets)"
-            listed = listed_assets(big)
-            if listed == args.assets:
-                discover(big, 7, figure, 1.15, 200.0)
-            else:  # timing an empty or partial workspace would measure nothing
-                add(figure, f"not measured: {listed} assets listed", "-", "-", "<= 1.15x", False)
-                for name, error in big.failed_locations.items():
-                    note(f"location {name} failed to load: " + error.strip().splitlines()[-1])
+        large_discover(version, args.assets)
     print("\nSummary")
     width = max(len(r.figure) for r in ROWS)
     for r in ROWS:
