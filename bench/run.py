@@ -526,7 +526,7 @@ def waiting_overhead(server: DagsterServer, seconds: float) -> None:
 def large_discover(version: str, assets: int, attempts: int = 2) -> None:
     """The large figure, on a fresh server with ``assets`` generated assets. Timing an empty or
     partial workspace would measure nothing, so the server is started again (once) when daglab
-    does not list them all: Dagster 1.7 has come up with none listed (1 start in 4 here)."""
+    does not list them all: Dagster 1.7 has come up with none listed (1 start in 5 on a 2-core machine)."""
     figure = f"large discover ({assets} assets)"
     env = {"DAGLAB_FIXTURE_ASSET_COUNT": str(assets)}
     for attempt in range(1, attempts + 1):

@@ -52,7 +52,7 @@ def test_bench_clients_are_valid_python(bench: ModuleType) -> None:
 
 
 def test_machine_cpu_counts_work_done_here_and_steal_apart(bench: ModuleType) -> None:
-    (busy_before, steal_before) = bench.cpu_seconds()
+    busy_before, steal_before = bench.cpu_seconds()
     deadline = time.process_time() + 0.3
     while time.process_time() < deadline:  # 0.3 s of this process's own CPU
         pass
