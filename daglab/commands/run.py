@@ -494,7 +494,7 @@ def run(
                     location=target.location,
                     repository=target.repository,
                     asset_selection=list(target.asset_selection),
-                    errors=getattr(exc, "problems", []),
+                    errors=exc.problems,
                 )
                 _report_validation(invalid, opts)
                 raise
@@ -520,7 +520,7 @@ def run(
             raise ConfigValidationError(
                 f"The run config is not valid for job {outcome.job} "
                 f"({len(outcome.errors)} problem{'s' if len(outcome.errors) != 1 else ''}).",
-                [(p.where, p.message) for p in outcome.errors],
+                outcome.errors,
             )
         return
     if outcome is None:  # --no-wait

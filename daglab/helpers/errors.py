@@ -1,6 +1,34 @@
-"""daglab's exceptions. Each class carries the exit code the CLI maps it to (see DESIGN.md)."""
+"""daglab's exceptions. Each class carries the exit code the CLI maps it to (see DESIGN.md).
+
+    DaglabError                      exit 3 unless a subclass says otherwise
+    ├── BadInputError                2   what was asked cannot be done as asked
+    │   ├── ConfigFileError              a daglab config, run-config file or YAML text
+    │   ├── ConfigValidationError        the server rejected a run config (``problems``)
+    │   ├── TargetNotFoundError          no job, asset, location or run matches (``candidates``)
+    │   │   └── AmbiguousTargetError     more than one does
+    │   └── SelectionError               an asset selection is malformed
+    ├── ServerError                  3   unreachable, or no sane answer
+    │   ├── UnreachableError, RequestTimeoutError, HTTPStatusError, BadResponseError
+    │   ├── GraphQLError, DagsterPythonError
+    │   └── LostContactError             polls kept failing while watching (``run_id``)
+    ├── AuthError                    5
+    ├── RunFailedError               1   the run ended FAILURE or CANCELED (``result``)
+    ├── RunTimeoutError              4   waited longer than the timeout (``run_id``, ``result``)
+    └── InterruptedByUser            130
+
+Messages and hints are the library's: where they name a setting, they do it through
+``setting("http_timeout")``, which ``str(exc)`` spells ``http_timeout=`` (the keyword a notebook
+user passes) and the CLI spells as its flag (``--http-timeout``), via ``render(spell)``.
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from daglab.helpers.models import ConfigProblem, RunResult
 
 EXIT_OK = 0
 EXIT_RUN_FAILED = 1
@@ -9,6 +37,28 @@ EXIT_SERVER = 3
 EXIT_TIMEOUT = 4
 EXIT_AUTH = 5
 EXIT_INTERRUPTED = 130
+
+
+# A setting's name between two unit separators: never in sanitized server text.
+_MARK = "\x1f"
+_SETTING = re.compile(_MARK + r"([a-z_]+)" + _MARK)
+
+
+def setting(name: str) -> str:
+    """A setting named in a message or hint, spelled by whoever shows it (see ``render``)."""
+    return f"{_MARK}{name}{_MARK}"
+
+
+def keyword_spelling(name: str) -> str:
+    """How the library spells a setting: the keyword argument (``location=``)."""
+    return f"{name}="
+
+
+def spell_settings(text: str, spell: Callable[[str], str] = keyword_spelling) -> str:
+    """``text`` with every ``setting(...)`` marker spelled by ``spell``."""
+    if _MARK not in text:
+        return text
+    return _SETTING.sub(lambda m: spell(m.group(1)), text)
 
 
 class DaglabError(Exception):
@@ -24,8 +74,14 @@ class DaglabError(Exception):
         self.message = message
         self.hint = hint
 
+    def render(self, spell: Callable[[str], str] = keyword_spelling) -> tuple[str, str | None]:
+        """Message and hint, with the settings they name spelled by ``spell``."""
+        hint = spell_settings(self.hint, spell) if self.hint else None
+        return spell_settings(self.message, spell), hint
+
     def __str__(self) -> str:
-        return self.message if not self.hint else f"{self.message}\n{self.hint}"
+        message, hint = self.render()
+        return message if not hint else f"{message}\n{hint}"
 
 
 # -- bad input (exit 2) -----------------------------------------------------------------
@@ -42,13 +98,22 @@ class ConfigFileError(BadInputError):
 
 
 class ConfigValidationError(BadInputError):
-    """The server rejected a run config; ``errors`` holds (path, message) pairs."""
+    """The server rejected a run config: ``problems`` (each with its path and message);
+    ``errors`` holds the same as (path, message) pairs."""
 
     def __init__(
-        self, message: str, errors: list[tuple[str, str]], *, hint: str | None = None
+        self,
+        message: str,
+        problems: Sequence[ConfigProblem] = (),
+        *,
+        hint: str | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
-        self.errors = errors
+        self.problems: list[ConfigProblem] = list(problems)
+
+    @property
+    def errors(self) -> list[tuple[str, str]]:
+        return [(p.where, p.message) for p in self.problems]
 
 
 class TargetNotFoundError(BadInputError):
@@ -122,12 +187,21 @@ class DagsterPythonError(ServerError):
 
 
 class LostContactError(ServerError):
-    """Several polls in a row failed while watching a run."""
+    """Several polls in a row failed while watching a run; ``result`` is the run as last seen."""
 
-    def __init__(self, message: str, run_id: str, url: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        run_id: str,
+        url: str | None = None,
+        *,
+        result: RunResult | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
         self.run_id = run_id
         self.url = url
+        self.result = result
 
 
 # -- auth (exit 5) ----------------------------------------------------------------------
@@ -143,15 +217,34 @@ class AuthError(DaglabError):
 
 
 class RunFailedError(DaglabError):
-    """The run ended FAILURE or CANCELED."""
+    """The run ended FAILURE or CANCELED; ``result`` is the run as it ended."""
 
     exit_code = EXIT_RUN_FAILED
 
+    def __init__(
+        self, message: str, *, result: RunResult | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.result = result
+
 
 class RunTimeoutError(DaglabError):
-    """Waiting for a run took longer than the timeout; the run may go on."""
+    """Waiting for a run took longer than the timeout; the run goes on unless daglab canceled
+    it. ``run_id`` and ``result`` (the run as it stood) say which."""
 
     exit_code = EXIT_TIMEOUT
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        run_id: str | None = None,
+        result: RunResult | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.run_id = run_id if run_id is not None else (result.run_id if result else None)
+        self.result = result
 
 
 class InterruptedByUser(DaglabError):

@@ -335,13 +335,11 @@ def _launch_error(payload: Mapping[str, Any], target: RunTarget) -> Exception:
     message = payload.get("message") or ""
     if typename == "RunConfigValidationInvalid":
         problems = config_problems(payload)
-        exc = errors.ConfigValidationError(
+        return errors.ConfigValidationError(
             f"The run config is not valid for job {target.job!r} "
             f"({len(problems)} problem{'s' if len(problems) != 1 else ''}); nothing was launched.",
-            [(p.where, p.message) for p in problems],
+            problems,
         )
-        exc.problems = problems  # type: ignore[attr-defined]
-        return exc
     if typename == "PipelineNotFoundError":
         return errors.TargetNotFoundError(
             f"The server has no job {target.job!r} in {target.location}/{target.repository}.",

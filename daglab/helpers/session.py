@@ -416,13 +416,11 @@ async def _watch(
     if view is not None:
         view.finish(result)
     if result.timed_out and not result.finished:
-        exc = RunTimeoutError(
+        raise RunTimeoutError(
             f"Run {run_id} is still {result.status} after {timeout:g}s; it goes on: {url}",
             hint=f"Watch it again with wait_for_run({run_id!r}), or cancel_run({run_id!r}).",
+            result=result,
         )
-        exc.run_id = run_id  # type: ignore[attr-defined]
-        exc.result = result  # type: ignore[attr-defined]
-        raise exc
     return result
 
 
