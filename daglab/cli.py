@@ -164,9 +164,10 @@ def _report(exc: BaseException) -> int:
         sys.stderr.write("Interrupted.\n")
         return EXIT_INTERRUPTED
     if isinstance(exc, DaglabError):
-        sys.stderr.write(f"Error: {exc.message}\n")
-        if exc.hint:
-            sys.stderr.write(f"{exc.hint}\n")
+        message, hint = exc.render(_options.cli_spelling)
+        sys.stderr.write(f"Error: {message}\n")
+        if hint:
+            sys.stderr.write(f"{hint}\n")
         return exc.exit_code
     sys.stderr.write(f"Error: unexpected {type(exc).__name__}: {exc}\n")
     if not _options.state.verbose:

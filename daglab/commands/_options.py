@@ -249,6 +249,35 @@ def _redact(text: str, secrets: list[str]) -> str:
     return text
 
 
+# How the CLI spells the settings and operations the library's messages name.
+_FLAGS = {
+    "repository": "--repo",
+    "pattern": "--asset-pattern",
+    "tags": "--tag",
+    "headers": "--header",
+    "port": "--dagster-port",
+}
+_COMMANDS = {
+    "discover_assets": "daglab discover --filter assets",
+    "discover_jobs": "daglab discover --filter jobs",
+    "discover_locations": "daglab discover --filter locations",
+    "wait_for_run": "daglab watch {}",
+    "cancel_run": "daglab cancel {}",
+    "validate_config": "daglab run --validate-only",
+    "connect": "daglab status",
+}
+
+
+def cli_spelling(kind: str, name: str, argument: str = "") -> str:
+    """A setting as its flag (``partition`` of KEY -> ``--partition KEY``), an operation as the command
+    that does it (``wait_for_run`` of a run -> ```daglab watch ID```)."""
+    if kind == "setting":
+        flag = _FLAGS.get(name) or "--" + name.replace("_", "-")
+        return f"{flag} {argument}" if argument else flag
+    command = _COMMANDS.get(name, "daglab " + name.replace("_", " "))
+    return f"`{command.format(argument).strip()}`"
+
+
 def _scrub(exc: BaseException, secrets: list[str]) -> None:
     """Before cli.py prints ``exc``: mask secrets, and strip terminal escapes and control
     characters a server may have put in the text it carries."""
@@ -261,9 +290,10 @@ def _scrub(exc: BaseException, secrets: list[str]) -> None:
     if isinstance(exc, DaglabError):
         from daglab.helpers.validation import sanitize_input
 
-        exc.message = sanitize_input(exc.message, "terminal")
-        if exc.hint:
-            exc.hint = sanitize_input(exc.hint, "terminal")
+        message, hint = exc.render(cli_spelling)
+        exc.message = sanitize_input(message, "terminal")
+        if hint:
+            exc.hint = sanitize_input(hint, "terminal")
         exc.args = (exc.message, *exc.args[1:])
 
 

@@ -7,7 +7,6 @@ command runs, so ``daglab --help`` stays fast.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,8 +16,8 @@ from daglab.commands._options import GlobalOptions, err, print_json, run_async, 
 
 if TYPE_CHECKING:
     from daglab.helpers.graphql import DagsterClient
-    from daglab.helpers.models import RunResult, RunSubmitResult, ValidationResult
-    from daglab.helpers.runs import ProgressEvent, RunTarget, RunWatcher
+    from daglab.helpers.models import RunResult, ValidationResult
+    from daglab.helpers.runs import ProgressEvent, RunRequest, RunTarget, RunWorkflow
 
 TARGET = "Target"
 CONFIG = "Run config"
@@ -57,41 +56,12 @@ def _first_line(text: str | None) -> str:
 class ProgressPrinter:
     """Live progress on stderr, one plain line per change (readable in CI logs too)."""
 
-    def __init__(self) -> None:
-        self.last_status: str | None = None
-
     def __call__(self, event: ProgressEvent) -> None:
-        line = self.line(event)
-        if line:
-            err(f"[{_elapsed(event.elapsed)}] {line}")
+        from daglab.helpers.runs import describe
 
-    def line(self, ev: ProgressEvent) -> str | None:
-        step = _clean(ev.step) if ev.step else "?"
-        if ev.kind == "status":
-            self.last_status = ev.status
-            return f"status {ev.status}"
-        if ev.kind == "step_started":
-            return f"step {step} started"
-        if ev.kind == "step_succeeded":
-            return f"step {step} succeeded"
-        if ev.kind == "step_failed":
-            return f"step {step} FAILED: {_clean(_first_line(ev.message))}"
-        if ev.kind == "materialized":
-            of = f" of {ev.total}" if ev.total else ""
-            return f"materialized {_clean(ev.asset)} ({ev.done}{of})"
-        if ev.kind == "waiting":
-            return f"still {ev.status}"
-        if ev.kind == "queued_warning":
-            return f"warning: {ev.message}"
-        if ev.kind == "poll_failed":
-            return f"poll failed ({ev.done} in a row), will retry: {_clean(ev.message)}"
-        if ev.kind == "contact_restored":
-            return f"back in contact with the server ({ev.message})"
-        if ev.kind == "timed_out":
-            return f"timed out after {ev.message} (run is {ev.status})"
-        if ev.kind == "canceling":
-            return "canceling the run (--cancel-on-timeout)"
-        return None
+        line = describe(event)
+        if line:
+            err(f"[{_elapsed(event.elapsed)}] {_clean(line)}")
 
 
 def _print_problems(result: ValidationResult) -> None:
@@ -127,47 +97,34 @@ def _summary(result: RunResult) -> str:
 # -- the shared end of run and watch ------------------------------------------------------------
 
 
-@dataclass
-class _Session:
-    """What an interrupted or failed command still knows, so nothing is lost."""
-
-    request_id: str | None = None
-    submitted: RunSubmitResult | None = None
-    watcher: RunWatcher | None = None
-    run_id: str | None = None
-    url: str | None = None
-
-    def snapshot(self) -> RunResult | None:
-        if self.watcher is not None:
-            return self.watcher.result()
-        if self.submitted is not None:
-            return _submitted_result(self.submitted)
-        return None
-
-
-def _submitted_result(submitted: RunSubmitResult) -> RunResult:
-    from daglab.helpers.models import RunResult
-
-    return RunResult(
-        run_id=submitted.run_id,
-        status=submitted.status,
-        url=submitted.url,
-        job=submitted.job,
-        location=submitted.location,
-        repository=submitted.repository,
-        asset_selection=submitted.asset_selection,
-        partition=submitted.partition,
-    )
-
-
 def _reattach_hint(run_id: str) -> str:
     return f"Re-attach with `daglab watch {run_id}` or cancel it with `daglab cancel {run_id}`."
 
 
-def _on_interrupt(session: _Session, opts: GlobalOptions) -> None:
+class _Held:
+    """The command's workflow, held so that an interrupt or a lost contact can still report
+    the run it launched or watched."""
+
+    def __init__(self, request: RunRequest, run_id: str | None = None) -> None:
+        self.request = request
+        self.run_id = run_id
+        self.workflow: RunWorkflow | None = None
+
+    def start(self, client: DagsterClient) -> RunWorkflow:
+        from daglab.helpers.runs import RunWorkflow
+
+        self.workflow = RunWorkflow(client, self.request, on_progress=ProgressPrinter())
+        return self.workflow
+
+    def snapshot(self) -> RunResult | None:
+        return self.workflow.snapshot() if self.workflow is not None else None
+
+
+def _on_interrupt(held: _Held, opts: GlobalOptions) -> None:
     from daglab.helpers.errors import InterruptedByUser
 
-    snapshot = session.snapshot()
+    snapshot = held.snapshot()
+    run_id = held.run_id
     if snapshot is not None:
         err(
             f"Interrupted. Run {snapshot.run_id} was left alone ({snapshot.status}): {snapshot.url}"
@@ -175,12 +132,13 @@ def _on_interrupt(session: _Session, opts: GlobalOptions) -> None:
         err(_reattach_hint(snapshot.run_id))
         if opts.json:
             print_json(snapshot.to_json())
-    elif session.run_id is not None:
-        err(f"Interrupted. Run {session.run_id} was left alone: {session.url}")
-    elif session.request_id is not None:
+    elif run_id is not None:
+        err(f"Interrupted. Run {run_id} was left alone.")
+        err(_reattach_hint(run_id))
+    else:
         err(
             "Interrupted while launching. If the server created the run, it carries the tag "
-            f"daglab/request_id={session.request_id}."
+            f"daglab/request_id={held.request.request_id}."
         )
     raise InterruptedByUser("Interrupted.")
 
@@ -194,56 +152,33 @@ def _exit_soon() -> None:
     gc.freeze()
 
 
-def _finish(result: RunResult, opts: GlobalOptions, timeout: float | None) -> None:
+def _finish(result: RunResult, opts: GlobalOptions) -> None:
     """Print the outcome and turn it into the exit code (by raising)."""
     from daglab.helpers import errors
+    from daglab.helpers.runs import check_outcome
 
     _exit_soon()
 
     if opts.json:
         print_json(result.to_json())
-    if result.timed_out:
-        waited = f"{timeout:g}s" if timeout is not None else "the timeout"
-        if result.canceled_by_daglab:
-            raise errors.RunTimeoutError(
-                f"Timed out after {waited} waiting for run {result.run_id}; it was canceled "
-                f"(now {result.status}).",
-                hint=result.url,
-            )
-        raise errors.RunTimeoutError(
-            f"Timed out after {waited} waiting for run {result.run_id} (still {result.status}). "
-            f"The run goes on: {result.url}",
-            hint=_reattach_hint(result.run_id),
-        )
+    check_outcome(result)  # a timeout raises the one RunTimeoutError
     err(_summary(result))
     if result.succeeded:
         err(result.url)
         return
     _print_failure(result)
     if result.status == "CANCELED":
-        raise errors.RunFailedError(f"Run {result.run_id} was CANCELED.", hint=result.url)
+        raise errors.RunFailedError(
+            f"Run {result.run_id} was CANCELED.", result=result, hint=result.url
+        )
     summary = f"Run {result.run_id} ended {result.status}"
     if result.error is not None:
         where = f" in step {result.error.step}" if result.error.step else ""
         summary += f"{where}: {_clean(_first_line(result.error.message))}"
-    raise errors.RunFailedError(summary, hint=result.url)
+    raise errors.RunFailedError(summary, result=result, hint=result.url)
 
 
-async def _watch(
-    client: DagsterClient,
-    session: _Session,
-    run_id: str,
-    timeout: float | None,
-    cancel_on_timeout: bool,
-) -> RunResult:
-    from daglab.helpers.runs import RunWatcher
-
-    watcher = RunWatcher(client, run_id, on_progress=ProgressPrinter())
-    session.watcher = watcher
-    return await watcher.watch(timeout, cancel_on_timeout)
-
-
-def _run_sync(coro_factory: Any, session: _Session, opts: GlobalOptions) -> Any:
+def _run_sync(coro_factory: Any, held: _Held, opts: GlobalOptions) -> Any:
     """Run the command's coroutine; Ctrl-C and a lost connection still report the run."""
 
     from daglab.helpers.errors import LostContactError
@@ -251,40 +186,14 @@ def _run_sync(coro_factory: Any, session: _Session, opts: GlobalOptions) -> Any:
     try:
         return run_async(coro_factory())
     except KeyboardInterrupt:
-        _on_interrupt(session, opts)
+        _on_interrupt(held, opts)
     except LostContactError as exc:
-        snapshot = session.snapshot()
-        if opts.json and snapshot is not None:
-            print_json(snapshot.to_json())
-        exc.hint = _reattach_hint(exc.run_id)
+        if opts.json and exc.result is not None:
+            print_json(exc.result.to_json())
         raise
 
 
 # -- daglab run ---------------------------------------------------------------------------------
-
-
-def _target_kind(
-    job: str | None, asset_selection: str | None, asset_pattern: str | None, select: str | None
-) -> str:
-    from daglab.helpers.errors import BadInputError
-
-    given = [
-        name
-        for name, value in (
-            ("--job", job),
-            ("--asset-selection", asset_selection),
-            ("--asset-pattern", asset_pattern),
-            ("--select", select),
-        )
-        if value is not None
-    ]
-    if len(given) != 1:
-        raise BadInputError(
-            "Give exactly one target: --job, --asset-selection, --asset-pattern or --select"
-            + (f" (got {', '.join(given)})." if given else "."),
-            hint="e.g. daglab run --job config_job, or daglab run --asset-pattern 'orders/*'",
-        )
-    return given[0]
 
 
 def _load_config(run_config: Path | None, config_yaml: str | None) -> dict[str, Any]:
@@ -440,51 +349,34 @@ def run(
     Exit codes: 0 success (or launched with --no-wait, or config valid), 1 run failed or was
     canceled, 2 bad input or invalid config, 3 server trouble, 4 timed out, 5 auth, 130 Ctrl-C.
     """
-    import uuid
+    from daglab.helpers import runs
 
-    from daglab.helpers.runs import parse_run_tags
-
-    kind = _target_kind(job, asset_selection, asset_pattern, select)
-    tags = parse_run_tags(tag or [])
-    config = _load_config(run_config, config_yaml)
-    session = _Session(request_id=uuid.uuid4().hex)
+    runs.require_one_target(
+        {"job": job, "asset_selection": asset_selection, "pattern": asset_pattern, "select": select}
+    )
+    request = runs.RunRequest(
+        job=job,
+        asset_selection=asset_selection,
+        pattern=asset_pattern,
+        select=select,
+        location=location,
+        repository=repo,
+        run_config=_load_config(run_config, config_yaml),
+        tags=runs.parse_run_tags(tag or []),
+        partition=partition,
+    )
+    held = _Held(request)
 
     async def main() -> RunResult | ValidationResult | None:
-        from daglab.helpers import errors, runs
-        from daglab.helpers.validation import validate_run_config
+        from daglab.helpers import errors
 
         async with opts.client() as client:
-            if kind == "--job":
-                assert job is not None
-                target = await runs.resolve_job(client, job, location, repo)
-            else:
-                target = await runs.resolve_assets(
-                    client,
-                    keys=asset_selection,
-                    pattern=asset_pattern,
-                    select=select,
-                    location=location,
-                    repository=repo,
-                )
-            await runs.check_partition(client, target, partition)
+            workflow = held.start(client)
+            target = await workflow.resolve()
             if validate_only:
-                return await validate_run_config(
-                    client,
-                    target.job,
-                    target.location,
-                    target.repository,
-                    config,
-                    list(target.asset_selection),
-                )
+                return await workflow.validate()
             try:
-                submitted = await runs.launch_run(
-                    client,
-                    target,
-                    run_config=config,
-                    tags=tags,
-                    partition=partition,
-                    request_id=session.request_id,
-                )
+                submitted = await workflow.launch()
             except errors.ConfigValidationError as exc:
                 from daglab.helpers.models import ValidationResult
 
@@ -498,18 +390,15 @@ def run(
                 )
                 _report_validation(invalid, opts)
                 raise
-            session.submitted = submitted
             err(f"Launched run {submitted.run_id}: {_describe(target)}")
             if submitted.recovered:
                 err("(the launch response was lost; found the run by its request id)")
             err(f"  {submitted.url}")
             if not wait:
-                return None
-            return await _watch(
-                client, session, submitted.run_id, timeout, cancel_on_timeout and wait
-            )
+                return runs.submitted_result(submitted)
+            return await workflow.watch(timeout, cancel_on_timeout)
 
-    outcome = _run_sync(main, session, opts)
+    outcome = _run_sync(main, held, opts)
     from daglab.helpers.models import ValidationResult
 
     if isinstance(outcome, ValidationResult):
@@ -523,14 +412,13 @@ def run(
                 outcome.errors,
             )
         return
-    if outcome is None:  # --no-wait
-        assert session.submitted is not None
+    if outcome.stop_reason == "not_waiting":  # --no-wait
         _exit_soon()
         if opts.json:
-            print_json(_submitted_result(session.submitted).to_json())
-        err(f"Not waiting. Follow it with `daglab watch {session.submitted.run_id}`.")
+            print_json(outcome.to_json())
+        err(f"Not waiting. Follow it with `daglab watch {outcome.run_id}`.")
         return
-    _finish(outcome, opts, timeout)
+    _finish(outcome, opts)
 
 
 def _report_validation(result: ValidationResult, opts: GlobalOptions) -> None:
@@ -565,23 +453,25 @@ def watch(
     ] = False,
 ) -> None:
     """Follow a run to its end with live progress; exit codes as for `daglab run`."""
-    session = _Session(run_id=run_id)
+    from daglab.helpers.runs import RunRequest
+
+    held = _Held(RunRequest(), run_id=run_id)
 
     async def main() -> RunResult:
         from daglab.helpers.runs import get_run
 
         async with opts.client() as client:
+            workflow = held.start(client)
             current = await get_run(client, run_id)
-            session.url = current.url
             what = f"job {current.job}" if current.job else "run"
             if current.asset_selection:
                 what += f" ({len(current.asset_selection)} assets)"
             err(f"Watching run {run_id}: {what} in {current.location}, {current.status}")
             err(f"  {current.url}")
-            return await _watch(client, session, run_id, timeout, cancel_on_timeout)
+            return await workflow.watch_run(run_id, timeout, cancel_on_timeout)
 
-    result = _run_sync(main, session, opts)
-    _finish(result, opts, timeout)
+    result = _run_sync(main, held, opts)
+    _finish(result, opts)
 
 
 # -- daglab cancel ------------------------------------------------------------------------------

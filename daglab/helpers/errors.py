@@ -16,9 +16,11 @@
     ├── RunTimeoutError              4   waited longer than the timeout (``run_id``, ``result``)
     └── InterruptedByUser            130
 
-Messages and hints are the library's: where they name a setting, they do it through
-``setting("http_timeout")``, which ``str(exc)`` spells ``http_timeout=`` (the keyword a notebook
-user passes) and the CLI spells as its flag (``--http-timeout``), via ``render(spell)``.
+Messages and hints are the library's: where they name a setting or an operation, they do it
+through ``setting("http_timeout")`` or ``operation("discover_assets")``, which ``str(exc)``
+spells ``http_timeout=`` and ``discover_assets()`` (what a notebook user types) and the CLI
+spells as its flag and command (``--http-timeout``, ``daglab discover --filter assets``),
+via ``render(spelling)``.
 """
 
 from __future__ import annotations
@@ -39,26 +41,41 @@ EXIT_AUTH = 5
 EXIT_INTERRUPTED = 130
 
 
-# A setting's name between two unit separators: never in sanitized server text.
+# A setting or an operation named in a message: "<kind>:<name>" between two unit separators,
+# which never survive in sanitized server text.
 _MARK = "\x1f"
-_SETTING = re.compile(_MARK + r"([a-z_]+)" + _MARK)
+_NAMED = re.compile(_MARK + r"(setting|operation):([a-z_]+)(?::([^\x1f]*))?" + _MARK)
+
+# (kind, name, argument) -> text; kind is "setting" or "operation", argument may be "".
+Spelling = Callable[[str, str, str], str]
 
 
-def setting(name: str) -> str:
-    """A setting named in a message or hint, spelled by whoever shows it (see ``render``)."""
-    return f"{_MARK}{name}{_MARK}"
+def setting(name: str, value: str = "") -> str:
+    """A setting (``location``, ``http_timeout``), optionally with a value, named in a message
+    or hint and spelled by whoever shows it: ``partition=KEY`` in the library, ``--partition
+    KEY`` in the CLI."""
+    return f"{_MARK}setting:{name}:{value.replace(_MARK, '')}{_MARK}"
 
 
-def keyword_spelling(name: str) -> str:
-    """How the library spells a setting: the keyword argument (``location=``)."""
-    return f"{name}="
+def operation(name: str, argument: str = "") -> str:
+    """An operation of the library (``discover_assets``, ``wait_for_run`` of a run id) named
+    in a hint: ``wait_for_run('ID')`` in the library, the command that does it in the CLI."""
+    return f"{_MARK}operation:{name}:{argument.replace(_MARK, '')}{_MARK}"
 
 
-def spell_settings(text: str, spell: Callable[[str], str] = keyword_spelling) -> str:
-    """``text`` with every ``setting(...)`` marker spelled by ``spell``."""
+def library_spelling(kind: str, name: str, argument: str = "") -> str:
+    """How the library spells what a message names: ``location=``, ``discover_assets()``,
+    ``wait_for_run('ID')``."""
+    if kind == "setting":
+        return f"{name}={argument}"
+    return f"{name}({argument!r})" if argument else f"{name}()"
+
+
+def spell(text: str, spelling: Spelling = library_spelling) -> str:
+    """``text`` with every ``setting(...)`` and ``operation(...)`` spelled by ``spelling``."""
     if _MARK not in text:
         return text
-    return _SETTING.sub(lambda m: spell(m.group(1)), text)
+    return _NAMED.sub(lambda m: spelling(m.group(1), m.group(2), m.group(3) or ""), text)
 
 
 class DaglabError(Exception):
@@ -74,10 +91,11 @@ class DaglabError(Exception):
         self.message = message
         self.hint = hint
 
-    def render(self, spell: Callable[[str], str] = keyword_spelling) -> tuple[str, str | None]:
-        """Message and hint, with the settings they name spelled by ``spell``."""
-        hint = spell_settings(self.hint, spell) if self.hint else None
-        return spell_settings(self.message, spell), hint
+    def render(self, spelling: Spelling = library_spelling) -> tuple[str, str | None]:
+        """Message and hint, with the settings and operations they name spelled by
+        ``spelling``."""
+        hint = spell(self.hint, spelling) if self.hint else None
+        return spell(self.message, spelling), hint
 
     def __str__(self) -> str:
         message, hint = self.render()

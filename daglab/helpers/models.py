@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from daglab.helpers.statuses import TERMINAL_STATUSES
+
 
 class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -171,10 +173,21 @@ class RunResult(Model):
     materialized: list[str] = []
     timed_out: bool = False
     canceled_by_daglab: bool = False
+    waited_s: float | None = None
 
     @property
     def finished(self) -> bool:
-        return self.status in ("SUCCESS", "FAILURE", "CANCELED")
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def stop_reason(self) -> str:
+        """Why daglab stopped looking at the run: ``ended``, ``timed_out`` (the run goes on),
+        ``canceled_on_timeout``, or ``not_waiting`` (launched, or read once, not watched)."""
+        if self.timed_out:
+            return "canceled_on_timeout" if self.canceled_by_daglab else "timed_out"
+        if self.waited_s is None:
+            return "not_waiting"
+        return "ended"
 
     @property
     def succeeded(self) -> bool:

@@ -19,13 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from daglab.helpers import runs
 from daglab.helpers import state as _state
 from daglab.helpers.config import ConnectionSettings, resolve_connection
 from daglab.helpers.display import (
     AssetList,
     JobList,
     LocationList,
+    Progress,
     RunList,
+    _QueuedProgress,
     html_table,
     install_formatters,
     open_progress,
@@ -41,7 +44,6 @@ if TYPE_CHECKING:
         JobInfo,
         LocationInfo,
         RunResult,
-        RunSubmitResult,
         ValidationResult,
     )
 
@@ -324,104 +326,67 @@ async def validate_config(
 
     The job's location and repository are found automatically when its name is unique.
     """
-    from daglab.helpers import runs
-    from daglab.helpers.validation import validate_run_config
-
-    client = _client()
-    target = await runs.resolve_job(client, job_name, location, repository)
-    return await validate_run_config(
-        client, target.job, target.location, target.repository, dict(run_config or {})
+    request = runs.RunRequest(
+        job=job_name, location=location, repository=repository, run_config=dict(run_config or {})
     )
+    return await runs.RunWorkflow(_client(), request).validate()
 
 
 # -- runs ---------------------------------------------------------------------------------------
 
 
-def _as_result(submitted: RunSubmitResult) -> RunResult:
-    from daglab.helpers.models import RunResult
+class _Watched:
+    """The run workflow with the notebook's face: the session state remembers the run, and
+    a live view (in Jupyter, or a terminal) shows its progress."""
 
-    return RunResult(
-        run_id=submitted.run_id,
-        status=submitted.status,
-        url=submitted.url,
-        job=submitted.job,
-        location=submitted.location,
-        repository=submitted.repository,
-        asset_selection=list(submitted.asset_selection),
-        partition=submitted.partition,
-    )
-
-
-def describe_progress(event: Any) -> str | None:
-    """One line for a ``runs.ProgressEvent`` (None for a bare status change)."""
-    kind = event.kind
-    if kind == "step_started":
-        return f"step {event.step} started"
-    if kind == "step_succeeded":
-        return f"step {event.step} succeeded"
-    if kind == "step_failed":
-        return f"step {event.step} failed: {event.message or ''}".rstrip(": ")
-    if kind == "materialized":
-        total = f"/{event.total}" if event.total else ""
-        return f"materialized {event.asset} ({event.done}{total})"
-    if kind == "poll_failed":
-        return f"a status check failed ({event.message}); retrying"
-    if kind == "contact_restored":
-        return "contact restored"
-    if kind in ("queued_warning", "timed_out", "canceling"):
-        return event.message or kind.replace("_", " ")
-    return None
-
-
-async def _watch(
-    client: DagsterClient,
-    run_id: str,
-    *,
-    label: str,
-    url: str,
-    timeout: float | None,
-    cancel_on_timeout: bool,
-    progress: bool | None,
-) -> RunResult:
-    from daglab.helpers import runs
-    from daglab.helpers.errors import RunTimeoutError
-
-    view = open_progress(label, progress)
-    if view is not None:
-        view.update(status="STARTING", run_id=run_id, url=url)
-
-    def on_progress(event: runs.ProgressEvent) -> None:
-        if event.kind == "status" and event.status:
-            _state.remember_status(run_id, event.status)
-        if view is not None:
-            view.update(
-                status=event.status, run_id=run_id, url=url, detail=describe_progress(event)
-            )
-
-    try:
-        result = await runs.monitor_run(
-            client,
-            run_id,
-            timeout,
-            cancel_on_timeout=cancel_on_timeout,
-            on_progress=on_progress,
-            follow_events=view is not None,  # without a live view, only the status is polled
+    def __init__(
+        self, client: DagsterClient, request: runs.RunRequest, label: str, progress: bool | None
+    ) -> None:
+        self.label = label
+        self.progress = progress
+        self.view: Progress | _QueuedProgress | None = None
+        self.workflow = runs.RunWorkflow(
+            client, request, on_launched=_state.remember_run, on_progress=self.on_progress
         )
-    except BaseException:
-        if view is not None:
-            view.update(detail="stopped watching; the run goes on")
-            view.finish()
-        raise
-    _state.remember_run(result)
-    if view is not None:
-        view.finish(result)
-    if result.timed_out and not result.finished:
-        raise RunTimeoutError(
-            f"Run {run_id} is still {result.status} after {timeout:g}s; it goes on: {url}",
-            hint=f"Watch it again with wait_for_run({run_id!r}), or cancel_run({run_id!r}).",
-            result=result,
-        )
-    return result
+        self.run_id: str | None = None
+        self.url: str | None = None
+
+    def on_progress(self, event: runs.ProgressEvent) -> None:
+        if event.kind == "status" and event.status and self.run_id:
+            _state.remember_status(self.run_id, event.status)
+        if self.view is not None:
+            detail = None if event.kind == "status" else runs.describe(event)
+            self.view.update(status=event.status, run_id=self.run_id, url=self.url, detail=detail)
+
+    async def run(self, *, wait: bool, timeout: float | None, cancel_on_timeout: bool) -> RunResult:
+        submitted = await self.workflow.launch()
+        if not wait:
+            return runs.submitted_result(submitted)
+        return await self.watch(submitted.run_id, submitted.url, timeout, cancel_on_timeout)
+
+    async def watch(
+        self, run_id: str, url: str, timeout: float | None, cancel_on_timeout: bool
+    ) -> RunResult:
+        self.run_id, self.url = run_id, url
+        self.view = open_progress(self.label, self.progress)
+        self.workflow.follow_events = self.view is not None  # else only the status is polled
+        if self.view is not None:
+            self.view.update(status="STARTING", run_id=run_id, url=url)
+        try:
+            result = await self.workflow.watch_run(run_id, timeout, cancel_on_timeout)
+        except BaseException:
+            if self.view is not None:
+                self.view.update(detail="stopped watching; the run goes on")
+                self.view.finish()
+            raise
+        _state.remember_run(result)
+        if self.view is not None:
+            self.view.finish(result)
+        return runs.check_outcome(result)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
 
 
 async def run_job(
@@ -442,33 +407,19 @@ async def run_job(
     The location and repository are found automatically when the job's name is unique.
 
     A failed run is returned, not raised: check ``result.succeeded``. After ``timeout``
-    seconds (default: no limit) ``RunTimeoutError`` is raised and the run goes on (it stays
-    in the session state), unless ``cancel_on_timeout`` cancels it.
+    seconds (default: no limit) ``RunTimeoutError`` is raised, carrying the run as it stood;
+    the run goes on (it stays in the session state), unless ``cancel_on_timeout`` canceled it.
     """
-    from daglab.helpers import runs
-
-    client = _client()
-    submitted = await runs.submit_job_run(
-        client,
-        job_name,
-        repository,
-        location,
-        dict(run_config or {}),
+    request = runs.RunRequest(
+        job=job_name,
+        location=location,
+        repository=repository,
+        run_config=dict(run_config or {}),
         tags=dict(tags or {}),
         partition=partition,
     )
-    _state.remember_run(submitted)
-    if not wait:
-        return _as_result(submitted)
-    return await _watch(
-        client,
-        submitted.run_id,
-        label=f"job {submitted.job}",
-        url=submitted.url,
-        timeout=timeout,
-        cancel_on_timeout=cancel_on_timeout,
-        progress=progress,
-    )
+    watched = _Watched(_client(), request, f"job {job_name}", progress)
+    return await watched.run(wait=wait, timeout=timeout, cancel_on_timeout=cancel_on_timeout)
 
 
 async def run_assets(
@@ -489,56 +440,30 @@ async def run_assets(
     """Materialize assets in one run: exact keys (``["orders/raw_orders", ...]`` or
     ``"a/b,c/d"``), a glob ``pattern`` on keys (``"orders/*"``), or an asset selection
     ``select`` (``"group:orders+"``), exactly one of them. Otherwise like ``run_job``."""
-    from daglab.helpers import runs
-
-    given = [
-        name
-        for name, value in (
-            ("asset_selection", asset_selection),
-            ("pattern", pattern),
-            ("select", select),
-        )
-        if value is not None
-    ]
-    if len(given) != 1:
-        raise BadInputError(
-            "run_assets needs exactly one of asset_selection (keys), pattern or select"
-            + (f"; got {' and '.join(given)}." if given else ".")
-        )
+    runs.require_one_target(
+        {"asset_selection": asset_selection, "pattern": pattern, "select": select}
+    )
     keys: str | list[str] | None = None
     if asset_selection is not None:
         keys = asset_selection if isinstance(asset_selection, str) else list(asset_selection)
-    client = _client()
-    target = await runs.resolve_assets(
-        client, keys=keys, pattern=pattern, select=select, location=location, repository=repository
-    )
-    await runs.check_partition(client, target, partition)
-    submitted = await runs.launch_run(
-        client,
-        target,
+    request = runs.RunRequest(
+        asset_selection=keys,
+        pattern=pattern,
+        select=select,
+        location=location,
+        repository=repository,
         run_config=dict(run_config or {}),
         tags=dict(tags or {}),
         partition=partition,
     )
-    _state.remember_run(submitted)
-    if not wait:
-        return _as_result(submitted)
-    count = len(submitted.asset_selection)
-    return await _watch(
-        client,
-        submitted.run_id,
-        label=f"{count} asset{'s' if count != 1 else ''}",
-        url=submitted.url,
-        timeout=timeout,
-        cancel_on_timeout=cancel_on_timeout,
-        progress=progress,
-    )
+    watched = _Watched(_client(), request, "assets", progress)
+    target = await watched.workflow.resolve()
+    watched.label = _plural(len(target.asset_selection), "asset")
+    return await watched.run(wait=wait, timeout=timeout, cancel_on_timeout=cancel_on_timeout)
 
 
 async def get_run(run_id: str) -> RunResult:
     """Where a run stands now (any run on the server, not only this session's)."""
-    from daglab.helpers import runs
-
     result = await runs.get_run(_client(), run_id)
     if run_id in _state.current().runs:
         _state.remember_run(result)
@@ -552,25 +477,14 @@ async def wait_for_run(
     progress: bool | None = None,
 ) -> RunResult:
     """Watch any run to the end (live progress), like ``run_job`` does after launching."""
-    from daglab.helpers import runs
-
     client = _client()
-    return await _watch(
-        client,
-        run_id,
-        label=f"run {run_id[:8]}",
-        url=runs.get_run_url(client, run_id),
-        timeout=timeout,
-        cancel_on_timeout=cancel_on_timeout,
-        progress=progress,
-    )
+    watched = _Watched(client, runs.RunRequest(), f"run {run_id[:8]}", progress)
+    return await watched.watch(run_id, runs.get_run_url(client, run_id), timeout, cancel_on_timeout)
 
 
 async def cancel_run(run_id: str, force: bool = False, wait: float = 10.0) -> RunResult:
     """Ask the server to terminate a run (``force``: mark it canceled at once) and wait up to
     ``wait`` seconds for it to end; returns the run as it then stands."""
-    from daglab.helpers import runs
-
     result = await runs.cancel_run(_client(), run_id, force=force, wait=wait)
     if run_id in _state.current().runs:
         _state.remember_run(result)

@@ -12,6 +12,7 @@ import pytest
 from daglab.harness.mock import MockDagster
 from daglab.helpers import errors, runs
 from daglab.helpers.models import AssetInfo
+from daglab.commands._options import cli_spelling
 from daglab.helpers.runs import ProgressEvent, RunTarget
 from daglab.helpers.validation import load_run_config, parse_config_yaml, validate_run_config
 from tests.conftest import run_cli
@@ -22,7 +23,7 @@ CONFIG_OK = {"ops": {"process_rows": {"config": {"rows": 3}}}}
 @pytest.fixture(autouse=True)
 def quick_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
     """Look for a lost launch once, without the real grace delays."""
-    monkeypatch.setattr(runs, "LOOKUP_DELAYS", (0.0, 0.01))
+    monkeypatch.setattr(runs.launch, "LOOKUP_DELAYS", (0.0, 0.01))
 
 
 def job_target(name: str = "config_job") -> RunTarget:
@@ -45,7 +46,8 @@ async def test_a_job_in_two_locations_is_ambiguous_and_lists_both(mock_app: Mock
         target = await runs.resolve_job(client, "shared_job", location="analytics")
     assert info.value.exit_code == 2
     assert "location main" in info.value.message and "location analytics" in info.value.message
-    assert "--location" in (info.value.hint or "")
+    assert "location=" in str(info.value)  # the library names the setting ...
+    assert "--location" in (info.value.render(cli_spelling)[1] or "")  # ... the CLI its flag
     assert target.location == "analytics"
 
 
@@ -108,10 +110,10 @@ def _asset(key: str, jobs: list[str], partitioned: bool = False) -> AssetInfo:
 
 def test_dagster_1_7_split_asset_jobs_pick_the_common_one_or_explain() -> None:
     both = [_asset("a/x", ["__ASSET_JOB_0"]), _asset("a/y", ["__ASSET_JOB_0"])]
-    assert runs._asset_target(both, "selection").job == "__ASSET_JOB_0"
+    assert runs.targets._asset_target(both, "selection").job == "__ASSET_JOB_0"
     split = [_asset("a/x", ["__ASSET_JOB_0"]), _asset("e/d", ["__ASSET_JOB_1"], True)]
     with pytest.raises(errors.SelectionError) as info:
-        runs._asset_target(split, "selection")
+        runs.targets._asset_target(split, "selection")
     assert "__ASSET_JOB_0: a/x" in info.value.message
     assert "__ASSET_JOB_1: e/d" in info.value.message
     assert "partitions definitions" in info.value.message
@@ -121,8 +123,11 @@ async def test_partitioned_assets_need_a_known_partition(mock_app: MockDagster) 
     async with mock_app.client() as client:
         target = await runs.resolve_assets(client, keys="events/daily_events")
         assert target.partitioned_assets == ("events/daily_events",)
-        with pytest.raises(errors.SelectionError, match=r"--partition KEY \(e.g. 2024-01-01\)"):
+        with pytest.raises(
+            errors.SelectionError, match=r"partition=KEY \(e.g. 2024-01-01\)"
+        ) as info:
             await runs.check_partition(client, target, None)
+        assert "--partition KEY (e.g. 2024-01-01)" in info.value.render(cli_spelling)[0]
         with pytest.raises(errors.TargetNotFoundError, match="no partition '2030-01-01'"):
             await runs.check_partition(client, target, "2030-01-01")
         await runs.check_partition(client, target, "2024-01-03")
@@ -135,8 +140,9 @@ def test_run_tags_are_key_value_and_daglab_s_own_are_reserved() -> None:
     assert runs.parse_run_tags(["team=data", "note=a=b"]) == {"team": "data", "note": "a=b"}
     with pytest.raises(errors.BadInputError):
         runs.parse_run_tags(["novalue"])
-    with pytest.raises(errors.BadInputError, match="--partition"):
+    with pytest.raises(errors.BadInputError) as info:
         runs.parse_run_tags(["dagster/partition=2024-01-01"])
+    assert "--partition KEY" in info.value.render(cli_spelling)[0]
     with pytest.raises(errors.BadInputError):
         runs.parse_run_tags(["daglab/request_id=x"])
 
@@ -296,7 +302,7 @@ def test_the_users_exception_is_preferred_over_dagsters_wrapper() -> None:
             "cause": {"message": "Exception: boom\n", "className": "Exception"},
         }
     }
-    assert runs._error_of(event) == ("Exception: boom", "Exception")
+    assert runs.watch._error_of(event) == ("Exception: boom", "Exception")
 
 
 async def test_timeout_leaves_the_run_alone(mock_app: MockDagster) -> None:
@@ -546,7 +552,7 @@ async def test_a_run_not_yet_cancelable_is_retried_then_marked(
 ) -> None:
     """Real Dagster refuses a safe terminate while a run is STARTING (the mock does not):
     daglab tries again once the run can be canceled, or marks it canceled after a grace."""
-    real = runs._terminate
+    real = runs.control._terminate
     sent: list[str] = []
 
     async def refuse_first(client: Any, run_id: str, policy: str) -> Any:
@@ -555,7 +561,7 @@ async def test_a_run_not_yet_cancelable_is_retried_then_marked(
             return {"__typename": "TerminateRunFailure", "message": "status STARTING"}
         return await real(client, run_id, policy)
 
-    monkeypatch.setattr(runs, "_terminate", refuse_first)
+    monkeypatch.setattr(runs.control, "_terminate", refuse_first)
     if grace == 0.0:
         mock_app.config.run_step_seconds = 30  # still STARTING when the grace ends
     async with mock_app.client() as client:

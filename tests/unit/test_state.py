@@ -125,13 +125,12 @@ def test_resume_watches_in_flight_runs_to_the_end(
     fake_dagster.run_statuses = {"a": "STARTED", "b": "SUCCESS"}
     watched: list[str] = []
 
-    async def fake_monitor(
-        client: object, run_id: str, timeout: object = None, **kw: object
-    ) -> RunResult:
+    async def fake_watch(watcher: runs.RunWatcher, *args: object, **kw: object) -> RunResult:
+        run_id = watcher.run_id
         watched.append(run_id)
         return RunResult(run_id=run_id, status="SUCCESS", url=f"http://dagster.test/runs/{run_id}")
 
-    monkeypatch.setattr(runs, "monitor_run", fake_monitor)
+    monkeypatch.setattr(runs.RunWatcher, "watch", fake_watch)
     loaded = state.load(file)
     results = loaded.resume(progress=False)
     assert watched == ["a"]

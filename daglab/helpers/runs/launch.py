@@ -1,0 +1,222 @@
+"""Launching one run of a target, never twice.
+
+Every launch carries a unique ``daglab/request_id`` tag: when a launch response is lost after
+the request may have reached the server, the run is looked up by that tag before anything is
+re-sent, so a flaky network never makes two runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from daglab.helpers import errors
+from daglab.helpers.graphql import DagsterClient, check_union
+from daglab.helpers.models import RunSubmitResult
+from daglab.helpers.queries import LAUNCH_RUN, RUNS_BY_TAG
+from daglab.helpers.runs.read import PARTITION_TAG, REQUEST_ID_TAG, get_run_url
+from daglab.helpers.runs.targets import (
+    RunTarget,
+    check_partition,
+    resolve_assets,
+    resolve_job,
+    split_asset_keys,
+)
+from daglab.helpers.validation import config_problems
+
+# How long to keep looking for a run by its request id after a lost launch response, before
+# concluding the server never created it and re-sending.
+LOOKUP_DELAYS = (0.0, 0.5, 1.0, 2.0)
+MAX_LAUNCH_ATTEMPTS = 3
+
+
+def _launch_error(payload: Mapping[str, Any], target: RunTarget) -> Exception:
+    """The daglab error for a launch that the server refused."""
+    typename = payload.get("__typename")
+    message = payload.get("message") or ""
+    if typename == "RunConfigValidationInvalid":
+        problems = config_problems(payload)
+        return errors.ConfigValidationError(
+            f"The run config is not valid for job {target.job!r} "
+            f"({len(problems)} problem{'s' if len(problems) != 1 else ''}); nothing was launched.",
+            problems,
+        )
+    if typename == "PipelineNotFoundError":
+        return errors.TargetNotFoundError(
+            f"The server has no job {target.job!r} in {target.location}/{target.repository}.",
+            [],
+        )
+    if typename == "InvalidSubsetError":
+        return errors.SelectionError(f"The server cannot run that selection: {message}")
+    if typename == "InvalidStepError":
+        return errors.SelectionError(f"Invalid step {payload.get('invalidStepKey')!r}.")
+    if typename == "InvalidOutputError":
+        return errors.SelectionError(
+            f"Invalid output {payload.get('invalidOutputName')!r} of step {payload.get('stepKey')!r}."
+        )
+    if typename in (
+        "ConflictingExecutionParamsError",
+        "NoModeProvidedError",
+        "PresetNotFoundError",
+    ):
+        return errors.BadInputError(f"The server refused the launch: {message} ({typename})")
+    try:
+        check_union(payload, "LaunchRunSuccess", "launching the run")
+    except errors.DaglabError as exc:
+        return exc
+    return errors.BadResponseError(f"Unexpected answer to the launch: {typename}.")
+
+
+async def find_run_by_request_id(client: DagsterClient, request_id: str) -> dict[str, Any] | None:
+    """The run carrying ``daglab/request_id=request_id``, if the server has one."""
+    data = await client.execute(
+        RUNS_BY_TAG,
+        {"filter": {"tags": [{"key": REQUEST_ID_TAG, "value": request_id}]}, "limit": 5},
+    )
+    runs = check_union(data.get("runsOrError"), "Runs", "looking up a run by its request id")
+    results = list(runs.get("results") or [])
+    return results[-1] if results else None  # newest first: the last is the first launched
+
+
+def _may_have_arrived(exc: errors.DaglabError) -> bool:
+    """A launch failure after which the server may still have created the run."""
+    return isinstance(exc, errors.ServerError) and not isinstance(
+        exc, (errors.GraphQLError, errors.DagsterPythonError)
+    )
+
+
+async def launch_run(
+    client: DagsterClient,
+    target: RunTarget,
+    *,
+    run_config: Mapping[str, Any] | None = None,
+    tags: Mapping[str, str] | None = None,
+    partition: str | None = None,
+    request_id: str | None = None,
+) -> RunSubmitResult:
+    """Launch one run of ``target``. Never launches twice: see the module docstring."""
+    request_id = request_id or uuid.uuid4().hex
+    run_tags = dict(tags or {})
+    if partition is not None:
+        run_tags[PARTITION_TAG] = partition
+    run_tags[REQUEST_ID_TAG] = request_id
+    selector: dict[str, Any] = {
+        "repositoryLocationName": target.location,
+        "repositoryName": target.repository,
+        "jobName": target.job,
+    }
+    if target.asset_selection:
+        selector["assetSelection"] = [{"path": k.split("/")} for k in target.asset_selection]
+    params = {
+        "selector": selector,
+        "runConfigData": dict(run_config or {}),
+        "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in run_tags.items()]},
+    }
+
+    def result(run_id: str, status: str, recovered: bool) -> RunSubmitResult:
+        return RunSubmitResult(
+            run_id=run_id,
+            url=get_run_url(client, run_id),
+            status=status,
+            job=target.job,
+            location=target.location,
+            repository=target.repository,
+            asset_selection=list(target.asset_selection),
+            partition=partition,
+            tags=run_tags,
+            request_id=request_id,
+            recovered=recovered,
+        )
+
+    lost: errors.DaglabError | None = None
+    for _attempt in range(MAX_LAUNCH_ATTEMPTS):  # re-sent only when surely not created
+        try:
+            data = await client.execute(LAUNCH_RUN, {"executionParams": params}, retry=False)
+        except errors.DaglabError as exc:
+            if not _may_have_arrived(exc):
+                raise
+            lost = exc
+            found = await _look_for_lost_launch(client, request_id, exc)
+            if found is not None:
+                return result(found["runId"], found["status"], recovered=True)
+            continue
+        payload = data.get("launchRun") or {}
+        if payload.get("__typename") == "LaunchRunSuccess":
+            run = payload["run"]
+            return result(run["runId"], run["status"], recovered=False)
+        raise _launch_error(payload, target)
+    raise errors.ServerError(
+        f"{lost.message if lost else 'The launch failed.'} The launch was sent "
+        f"{MAX_LAUNCH_ATTEMPTS} times and the server has no run tagged "
+        f"{REQUEST_ID_TAG}={request_id}, so none was created."
+    )
+
+
+async def _look_for_lost_launch(
+    client: DagsterClient, request_id: str, cause: errors.DaglabError
+) -> dict[str, Any] | None:
+    """After a lost launch response: the run, if the server made it; None if surely not."""
+    for delay in LOOKUP_DELAYS:
+        if delay:
+            await asyncio.sleep(delay)
+        try:
+            found = await find_run_by_request_id(client, request_id)
+        except errors.AuthError:
+            raise
+        except errors.DaglabError:
+            if isinstance(cause, errors.UnreachableError) and cause.message.startswith(
+                "Cannot reach"
+            ):
+                raise cause from None  # no connection at all: the launch never left
+            raise errors.ServerError(
+                f"{cause.message} The run may or may not have been created; it would carry "
+                f"the tag {REQUEST_ID_TAG}={request_id}.",
+                hint="Check the Dagster UI before launching again.",
+            ) from None
+        if found is not None:
+            return found
+    return None
+
+
+async def submit_job_run(
+    client: DagsterClient,
+    job_name: str,
+    repository: str | None = None,
+    location: str | None = None,
+    run_config: Mapping[str, Any] | None = None,
+    asset_selection: Sequence[str] | None = None,
+    *,
+    tags: Mapping[str, str] | None = None,
+    partition: str | None = None,
+) -> RunSubmitResult:
+    """Launch ``job_name`` (resolving its location and repository when not given)."""
+    if location is not None and repository is not None:
+        target = RunTarget(job_name, location, repository)
+    else:
+        target = await resolve_job(client, job_name, location, repository)
+    if asset_selection:
+        target = RunTarget(
+            target.job, target.location, target.repository, tuple(split_asset_keys(asset_selection))
+        )
+    return await launch_run(client, target, run_config=run_config, tags=tags, partition=partition)
+
+
+async def submit_asset_run(
+    client: DagsterClient,
+    asset_selection: str | Sequence[str],
+    repository: str | None = None,
+    location: str | None = None,
+    run_config: Mapping[str, Any] | None = None,
+    *,
+    tags: Mapping[str, str] | None = None,
+    partition: str | None = None,
+) -> RunSubmitResult:
+    """Materialize exactly the assets ``asset_selection`` (keys like ``"orders/raw_orders"``)
+    through the implicit asset job that contains them all."""
+    target = await resolve_assets(
+        client, keys=asset_selection, location=location, repository=repository
+    )
+    await check_partition(client, target, partition)
+    return await launch_run(client, target, run_config=run_config, tags=tags, partition=partition)
