@@ -35,11 +35,12 @@ def _pytest(session: nox.Session, *args: str) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff and mypy."""
+    """ruff, mypy and the architecture contracts (import-linter, in pyproject.toml)."""
     _install(session)
     session.run("ruff", "check", "daglab", "tests", "bench", "ci", "noxfile.py")
     session.run("ruff", "format", "--check", "daglab", "tests", "bench", "ci", "noxfile.py")
     session.run("mypy", "daglab")
+    session.run("lint-imports")
 
 
 @nox.session

@@ -20,7 +20,6 @@ T = TypeVar("T")
 _CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MAX_CELL = 200
 
-TERMINAL_STATUSES = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
 _STATUS_COLORS = {
     "SUCCESS": "#1a7f37",
     "FAILURE": "#cf222e",

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from daglab.helpers import memory as _state
 from daglab.helpers import runs
-from daglab.helpers import state as _state
 from daglab.helpers.config import ConnectionSettings, resolve_connection
 from daglab.helpers.display import (
     AssetList,
