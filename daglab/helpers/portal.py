@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
-from daglab.helpers.display import caller_queue
+from daglab.helpers.progress import caller_queue
 
 P = ParamSpec("P")
 T = TypeVar("T")

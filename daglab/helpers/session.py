@@ -26,17 +26,15 @@ from daglab.helpers.display import (
     AssetList,
     JobList,
     LocationList,
-    Progress,
     RunList,
-    _QueuedProgress,
     html_table,
     install_formatters,
-    open_progress,
     tag_dict,
 )
 from daglab.helpers.errors import BadInputError
 from daglab.helpers.graphql import DagsterClient
 from daglab.helpers.performance import PerformanceMetrics, track_async
+from daglab.helpers.progress import Progress, _QueuedProgress, open_progress
 
 if TYPE_CHECKING:
     from daglab.helpers.models import (

@@ -15,6 +15,7 @@ from helpers_fakes import FakeDagster
 
 import daglab.helpers as dl
 from daglab.helpers import display, session, sync
+from daglab.helpers import progress as live_progress
 from daglab.helpers.errors import BadInputError, DaglabError, UnreachableError
 
 FUNCTIONS = sorted(name for name in dl.__all__ if callable(getattr(dl, name)) and name[0].islower())
@@ -267,7 +268,7 @@ def test_a_javascript_url_is_never_a_link() -> None:
 
 
 def test_terminal_progress_writes_status_lines(capsys: pytest.CaptureFixture[str]) -> None:
-    view = display.Progress("job orders_job", mode="terminal")
+    view = live_progress.Progress("job orders_job", mode="terminal")
     view.update(status="STARTED", run_id="abc", detail="step raw started")
     view.update(status="STARTED", run_id="abc", detail="step raw started")  # no repeat
     view.update(status="SUCCESS", run_id="abc", detail="done")
@@ -281,22 +282,22 @@ def test_terminal_progress_writes_status_lines(capsys: pytest.CaptureFixture[str
 
 def test_progress_is_off_when_nobody_watches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
-    assert display.progress_mode(None) == "off"
-    assert display.progress_mode(False) == "off"
-    assert display.progress_mode(True) == "terminal"
+    assert live_progress.progress_mode(None) == "off"
+    assert live_progress.progress_mode(False) == "off"
+    assert live_progress.progress_mode(True) == "terminal"
 
 
 def test_sync_progress_is_drawn_by_the_calling_thread(fake_dagster: FakeDagster) -> None:
     drawn_in: list[str] = []
 
-    class Recorder(display.Progress):
+    class Recorder(live_progress.Progress):
         def _show(self, *, final: bool) -> None:
             drawn_in.append(threading.current_thread().name)
 
     async def work() -> None:
-        queue = display.caller_queue.get()
+        queue = live_progress.caller_queue.get()
         assert queue is not None
-        view = display._QueuedProgress(Recorder("x", mode="terminal"), queue)
+        view = live_progress._QueuedProgress(Recorder("x", mode="terminal"), queue)
         view.update(status="STARTED")
         await asyncio.sleep(0.01)
         view.finish()
@@ -313,7 +314,7 @@ def test_session_core_exports_match_the_package() -> None:
 def test_finished_progress_sums_up_the_run(capsys: pytest.CaptureFixture[str]) -> None:
     from daglab.helpers.models import RunResult
 
-    view = display.Progress("3 assets", mode="terminal")
+    view = live_progress.Progress("3 assets", mode="terminal")
     view.update(status="STARTED", run_id="abc", detail="step x succeeded")
     view.finish(
         RunResult(

@@ -7,15 +7,18 @@ import json
 import time
 from typing import Any
 
+import helpers_fakes
 import pytest
 
+from daglab.commands._options import cli_spelling
 from daglab.harness.mock import MockDagster
 from daglab.helpers import errors, runs
 from daglab.helpers.models import AssetInfo
-from daglab.commands._options import cli_spelling
 from daglab.helpers.runs import ProgressEvent, RunTarget
 from daglab.helpers.validation import load_run_config, parse_config_yaml, validate_run_config
 from tests.conftest import run_cli
+
+fresh_session = helpers_fakes.fresh_session
 
 CONFIG_OK = {"ops": {"process_rows": {"config": {"rows": 3}}}}
 
@@ -618,3 +621,61 @@ async def test_an_unreachable_server_is_reported_plainly() -> None:
     async with DagsterClient("http://127.0.0.1:9", max_retries=0, backoff_base=0.01) as client:
         with pytest.raises(errors.UnreachableError, match="Cannot reach"):
             await runs.launch_run(client, job_target(), run_config=CONFIG_OK)
+
+
+async def test_the_helpers_and_the_cli_agree_on_a_timeout_that_canceled_the_run(
+    mock_dagster: MockDagster, cli_env: dict[str, str], fresh_session: None
+) -> None:
+    """One workflow: ``run_job(timeout=, cancel_on_timeout=True)`` raises the same
+    RunTimeoutError (exit 4) that ``daglab run --timeout --cancel-on-timeout`` exits with."""
+    import daglab.helpers as dl
+
+    slow = {"ops": {"sleep_for": {"config": {"seconds": 30}}}}
+    await dl.connect(mock_dagster.url)
+    with pytest.raises(errors.RunTimeoutError) as info:
+        await dl.run_job("slow_job", run_config=slow, timeout=0.5, cancel_on_timeout=True)
+    assert info.value.exit_code == 4
+    assert info.value.result is not None and info.value.result.status == "CANCELED"
+    assert info.value.result.stop_reason == "canceled_on_timeout"
+    assert "it was canceled (now CANCELED)" in str(info.value)
+    server = await dl.get_run(info.value.result.run_id)
+    assert server.status == "CANCELED"
+    await dl.close()
+
+    cli = run_cli(
+        "run",
+        "--job",
+        "slow_job",
+        "--config-yaml",
+        json.dumps(slow),
+        "--timeout",
+        "0.5",
+        "--cancel-on-timeout",
+        "--json",
+        "--url",
+        mock_dagster.url,
+        env=cli_env,
+    )
+    assert cli.returncode == 4, cli.stderr
+    assert cli.json()["canceled_by_daglab"] is True and cli.json()["status"] == "CANCELED"
+    assert "it was canceled (now CANCELED)" in cli.stderr
+
+
+async def test_a_timeout_says_how_long_it_waited_and_names_the_settings_of_each_face(
+    mock_app: MockDagster,
+) -> None:
+    async with mock_app.client() as client:
+        request = runs.RunRequest(
+            job="slow_job", run_config={"ops": {"sleep_for": {"config": {"seconds": 30}}}}
+        )
+        with pytest.raises(errors.RunTimeoutError) as info:
+            await runs.RunWorkflow(client, request).run(timeout=0.5)
+    result = info.value.result
+    assert result is not None and result.stop_reason == "timed_out"
+    assert result.waited_s is not None and 0.4 < result.waited_s < 3.0
+    assert info.value.run_id == result.run_id
+    library = str(info.value)
+    assert f"wait_for_run('{result.run_id}')" in library and "daglab" not in library
+    _, hint = info.value.render(cli_spelling)
+    assert f"`daglab watch {result.run_id}`" in (hint or "")
+    assert f"`daglab cancel {result.run_id}`" in (hint or "")
