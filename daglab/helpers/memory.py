@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from daglab.helpers.display import format_time, html_table, ipython_shell
 from daglab.helpers.statuses import TERMINAL_STATUSES
 
 if TYPE_CHECKING:
@@ -164,8 +165,6 @@ class SessionState:
     def _repr_html_(self) -> str:
         import html
 
-        from daglab.helpers.display import format_time, html_table
-
         target = (self.target or {}).get("url") or "not connected"
         head = (
             f"<p><b>Session</b> · target {html.escape(str(target))} · "
@@ -213,8 +212,6 @@ _path_override: Path | None = None
 
 def _notebook_path() -> Path | None:
     """The running notebook's file, where the front end tells the kernel (Jupyter, VS Code)."""
-    from daglab.helpers.display import ipython_shell
-
     shell = ipython_shell()
     if shell is not None:
         vscode = getattr(shell, "user_ns", {}).get("__vsc_ipynb_file__")
@@ -253,8 +250,6 @@ def set_path(path: str | os.PathLike[str] | None) -> None:
 
 def autosave_enabled() -> bool:
     """Saved after each change in a notebook/IPython, or wherever a path was chosen."""
-    from daglab.helpers.display import ipython_shell
-
     return (
         _path_override is not None
         or bool(os.environ.get("DAGLAB_STATE_FILE"))

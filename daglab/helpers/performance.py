@@ -20,6 +20,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
+from daglab.helpers.display import format_bytes, format_seconds, html_table, text_table
+from daglab.helpers.errors import BadInputError
+
 T = TypeVar("T")
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -172,8 +175,6 @@ class MemoryInfo:
         return asdict(self)
 
     def __str__(self) -> str:
-        from daglab.helpers.display import format_bytes
-
         return (
             f"RSS {format_bytes(self.rss_bytes)}, peak {format_bytes(self.peak_rss_bytes)}, "
             f"system available {format_bytes(self.system_available_bytes)}"
@@ -181,8 +182,6 @@ class MemoryInfo:
         )
 
     def _repr_html_(self) -> str:
-        from daglab.helpers.display import format_bytes, html_table
-
         return html_table(
             ["process RSS", "process peak", "system available", "system total"],
             [
@@ -226,8 +225,6 @@ class PerformanceMetrics:
         return {**asdict(self), "cpu_percent": round(self.cpu_percent, 1)}
 
     def __str__(self) -> str:
-        from daglab.helpers.display import format_bytes, format_seconds
-
         status = "" if self.ok else f" FAILED ({self.error})"
         return (
             f"{self.operation}: wall {format_seconds(self.wall_s)}, "
@@ -236,8 +233,6 @@ class PerformanceMetrics:
         )
 
     def _repr_html_(self) -> str:
-        from daglab.helpers.display import format_bytes, format_seconds, html_table
-
         return html_table(
             ["operation", "wall", "CPU", "CPU %", "peak memory Δ", "RSS after", "ok"],
             [
@@ -292,8 +287,6 @@ class PerformanceReport:
         return [asdict(row) for row in self.rows]
 
     def _cells(self) -> list[list[str]]:
-        from daglab.helpers.display import format_bytes, format_seconds
-
         return [
             [
                 row.operation,
@@ -322,15 +315,11 @@ class PerformanceReport:
     )
 
     def __str__(self) -> str:
-        from daglab.helpers.display import text_table
-
         if not self.rows:
             return "No operations tracked yet."
         return text_table(list(self._HEADERS), self._cells())
 
     def _repr_html_(self) -> str:
-        from daglab.helpers.display import html_table
-
         if not self.rows:
             return "<p>No operations tracked yet.</p>"
         return html_table(list(self._HEADERS), self._cells(), caption="Performance")
@@ -407,12 +396,8 @@ class _Measurement:
 
 def _check_operation(operation: object, func: object) -> None:
     if not isinstance(operation, str) or not operation:
-        from daglab.helpers.errors import BadInputError
-
         raise BadInputError("track_performance needs an operation name (a non-empty string).")
     if not callable(func):
-        from daglab.helpers.errors import BadInputError
-
         raise BadInputError(f"track_performance needs a callable, not {type(func).__name__}.")
 
 
