@@ -17,26 +17,24 @@ FIXTURE_WORKSPACE_BROKEN = FIXTURE_PROJECT / "workspace_broken.yaml"
 FIXTURE_WORKSPACE_GENERATED = FIXTURE_PROJECT / "workspace_generated.yaml"
 
 if TYPE_CHECKING:
-    from daglab.harness.envs import (
-        NEWEST,
-        OLDEST,
-        SUPPORTED_VERSIONS,
+    from daglab.harness.envs import NEWEST, OLDEST, SUPPORTED_VERSIONS, ensure_env
+    from daglab.harness.errors import (
         EnvInstallError,
         HarnessError,
+        ServerStartError,
         UvNotFoundError,
-        ensure_env,
     )
-    from daglab.harness.server import DagsterServer, ServerStartError
+    from daglab.harness.server import DagsterServer
 
 _LAZY = {
     "DagsterServer": "daglab.harness.server",
-    "ServerStartError": "daglab.harness.server",
+    "ServerStartError": "daglab.harness.errors",
     "SUPPORTED_VERSIONS": "daglab.harness.envs",
     "OLDEST": "daglab.harness.envs",
     "NEWEST": "daglab.harness.envs",
-    "HarnessError": "daglab.harness.envs",
-    "UvNotFoundError": "daglab.harness.envs",
-    "EnvInstallError": "daglab.harness.envs",
+    "HarnessError": "daglab.harness.errors",
+    "UvNotFoundError": "daglab.harness.errors",
+    "EnvInstallError": "daglab.harness.errors",
     "ensure_env": "daglab.harness.envs",
 }
 

@@ -29,7 +29,8 @@ from types import TracebackType
 from typing import Any
 
 from daglab.harness import FIXTURE_WORKSPACE
-from daglab.harness.envs import NEWEST, HarnessError, bin_path, ensure_env, normalize_minor
+from daglab.harness.envs import NEWEST, bin_path, ensure_env, normalize_minor
+from daglab.harness.errors import HarnessError, ServerStartError, WorkspaceNotFoundError
 
 log = logging.getLogger("daglab.harness")
 
@@ -60,10 +61,6 @@ query DaglabHarnessDaemons {
 """
 
 _LOG_TAIL_LINES = 40
-
-
-class ServerStartError(HarnessError):
-    """The Dagster server did not become ready; the message carries its log tails."""
 
 
 def _ephemeral_low() -> int:
@@ -168,7 +165,7 @@ class DagsterServer:
         self.minor = normalize_minor(version)
         self.workspace = Path(workspace).resolve()
         if not self.workspace.is_file():
-            raise HarnessError(f"No workspace file at {self.workspace}.")
+            raise WorkspaceNotFoundError(f"No workspace file at {self.workspace}.")
         self.requested_port = port
         self.daemon = daemon
         self.extra_env = dict(env or {})
