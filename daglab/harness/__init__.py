@@ -7,6 +7,7 @@ Importing this package is cheap; the heavy parts load on first use::
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,4 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'daglab.harness' has no attribute {name!r}")
-    import importlib
-
     return getattr(importlib.import_module(module), name)

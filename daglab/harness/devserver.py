@@ -4,6 +4,9 @@
 supervisor starts the server, writes the state file (``daglab.helpers.config.dev_state_path()``)
 once it is ready, and on SIGTERM/SIGINT stops the server and removes the file. ``daglab dev
 down`` signals the supervisor, then kills by PID whatever is left of the server's family.
+
+``daglab dev`` imports this module for every subcommand, so psutil, ``procs`` and the server
+module (none of which import this one) load only in the functions that need them.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from daglab.harness import FIXTURE_PROJECT
 from daglab.harness.errors import DevServerError, HarnessError, WorkspaceNotFoundError
 
 UP_TIMEOUT = 600.0  # includes creating the Dagster environment on a fresh machine
@@ -155,8 +159,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def find_workspace(project: Path | None) -> Path:
     """The workspace.yaml of ``project`` (a directory or the file itself); default the fixture."""
-    from daglab.harness import FIXTURE_PROJECT
-
     target = project if project is not None else FIXTURE_PROJECT
     workspace = target if target.is_file() else target / "workspace.yaml"
     if not workspace.is_file():
