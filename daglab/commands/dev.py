@@ -1,7 +1,8 @@
 """``daglab dev``: a local Dagster server for trying daglab out, in the background.
 
 Only typer and the standard library are imported at module level; the harness loads when a
-command runs.
+command runs. Failures are raised as DaglabErrors (the harness's own, or BadInputError);
+``cli.py`` reports them and sets the exit code.
 """
 
 from __future__ import annotations
@@ -20,9 +21,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     add_completion=False,
 )
-
-EXIT_BAD_INPUT = 2
-EXIT_SERVER = 3
 
 
 def _err(message: str) -> None:
@@ -65,17 +63,13 @@ def up(
 ) -> None:
     """Start dagster-webserver + dagster-daemon in the background and print the URL."""
     from daglab.harness import devserver
-    from daglab.harness.envs import NEWEST, HarnessError, cache_dir, env_ready, normalize_minor
+    from daglab.harness.envs import NEWEST, cache_dir, env_ready, normalize_minor
+    from daglab.helpers.errors import BadInputError
 
-    try:
-        minor = normalize_minor(dagster_version or NEWEST)
-        workspace = devserver.find_workspace(project_dir)
-    except HarnessError as exc:
-        _err(f"Error: {exc}")
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+    minor = normalize_minor(dagster_version or NEWEST)  # UnsupportedVersionError: exit 2
+    workspace = devserver.find_workspace(project_dir)  # WorkspaceNotFoundError: exit 2
     if port is not None and not 0 < port < 65536:
-        _err(f"Error: --port must be between 1 and 65535, not {port}.")
-        raise typer.Exit(EXIT_BAD_INPUT)
+        raise BadInputError(f"--port must be between 1 and 65535, not {port}.")
 
     running = devserver.running_state()
     if running is not None:
@@ -83,12 +77,11 @@ def up(
             _err(f"A dev server already runs Dagster {running.get('version')} on this project.")
             typer.echo(running["url"])
             return
-        _err(
-            f"Error: a dev server already runs at {running['url']} "
-            f"(Dagster {running.get('version')}, {running.get('workspace')}).\n"
-            "Stop it first with: daglab dev down"
+        raise BadInputError(
+            f"a dev server already runs at {running['url']} "
+            f"(Dagster {running.get('version')}, {running.get('workspace')}).",
+            hint="Stop it first with: daglab dev down",
         )
-        raise typer.Exit(EXIT_BAD_INPUT)
 
     if not env_ready(minor):
         _err(f"Installing Dagster {minor} into {cache_dir()} (once; takes a minute) ...")
@@ -96,13 +89,9 @@ def up(
     if foreground:
         log_dir = devserver.new_log_dir()
         _err(f"Logs: {log_dir}. Press Ctrl-C to stop.")
-        code = devserver.serve(workspace, minor, port, log_dir, foreground=True)
-        raise typer.Exit(EXIT_SERVER if code else 0)
-    try:
-        state = devserver.start_background(workspace, minor, port)
-    except HarnessError as exc:
-        _err(f"Error: {exc}")
-        raise typer.Exit(EXIT_SERVER) from None
+        devserver.serve(workspace, minor, port, log_dir, foreground=True)  # HarnessError: exit 3
+        return
+    state = devserver.start_background(workspace, minor, port)  # DevServerError: exit 3
     for name, message in (state.get("failed_locations") or {}).items():
         _err(f"Warning: code location {name!r} failed to load: {message.splitlines()[0]}")
     _err(
@@ -158,6 +147,7 @@ def status(
 def down() -> None:
     """Stop the dev server and every process it started."""
     from daglab.harness import devserver
+    from daglab.harness.errors import DevServerError
 
     state = devserver.read_raw_state()
     if state is None:
@@ -166,8 +156,7 @@ def down() -> None:
     running = devserver.running_state() is not None
     left = devserver.stop_state(state)
     if left:
-        _err(f"Error: these processes of the dev server did not stop: {left}")
-        raise typer.Exit(EXIT_SERVER)
+        raise DevServerError(f"these processes of the dev server did not stop: {left}")
     if running:
         typer.echo(f"Stopped the dev server at {state.get('url')}.")
     else:

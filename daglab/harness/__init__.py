@@ -7,6 +7,7 @@ Importing this package is cheap; the heavy parts load on first use::
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,26 +18,24 @@ FIXTURE_WORKSPACE_BROKEN = FIXTURE_PROJECT / "workspace_broken.yaml"
 FIXTURE_WORKSPACE_GENERATED = FIXTURE_PROJECT / "workspace_generated.yaml"
 
 if TYPE_CHECKING:
-    from daglab.harness.envs import (
-        NEWEST,
-        OLDEST,
-        SUPPORTED_VERSIONS,
+    from daglab.harness.envs import NEWEST, OLDEST, SUPPORTED_VERSIONS, ensure_env
+    from daglab.harness.errors import (
         EnvInstallError,
         HarnessError,
+        ServerStartError,
         UvNotFoundError,
-        ensure_env,
     )
-    from daglab.harness.server import DagsterServer, ServerStartError
+    from daglab.harness.server import DagsterServer
 
 _LAZY = {
     "DagsterServer": "daglab.harness.server",
-    "ServerStartError": "daglab.harness.server",
+    "ServerStartError": "daglab.harness.errors",
     "SUPPORTED_VERSIONS": "daglab.harness.envs",
     "OLDEST": "daglab.harness.envs",
     "NEWEST": "daglab.harness.envs",
-    "HarnessError": "daglab.harness.envs",
-    "UvNotFoundError": "daglab.harness.envs",
-    "EnvInstallError": "daglab.harness.envs",
+    "HarnessError": "daglab.harness.errors",
+    "UvNotFoundError": "daglab.harness.errors",
+    "EnvInstallError": "daglab.harness.errors",
     "ensure_env": "daglab.harness.envs",
 }
 
@@ -61,6 +60,4 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'daglab.harness' has no attribute {name!r}")
-    import importlib
-
     return getattr(importlib.import_module(module), name)

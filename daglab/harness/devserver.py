@@ -4,6 +4,9 @@
 supervisor starts the server, writes the state file (``daglab.helpers.config.dev_state_path()``)
 once it is ready, and on SIGTERM/SIGINT stops the server and removes the file. ``daglab dev
 down`` signals the supervisor, then kills by PID whatever is left of the server's family.
+
+``daglab dev`` imports this module for every subcommand, so psutil, ``procs`` and the server
+module (none of which import this one) load only in the functions that need them.
 """
 
 from __future__ import annotations
@@ -20,13 +23,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from daglab.harness.envs import HarnessError
+from daglab.harness import FIXTURE_PROJECT
+from daglab.harness.errors import DevServerError, HarnessError, WorkspaceNotFoundError
 
 UP_TIMEOUT = 600.0  # includes creating the Dagster environment on a fresh machine
-
-
-class DevServerError(HarnessError):
-    """The dev server did not start, or could not be stopped."""
 
 
 def state_path() -> Path:
@@ -86,8 +86,11 @@ def _create_time(pid: int) -> float | None:
         return None
 
 
-def serve(workspace: Path, minor: str, port: int | None, log_dir: Path, foreground: bool) -> int:
-    """Run a server until SIGTERM/SIGINT; the state file exists exactly while it is ready."""
+def serve(workspace: Path, minor: str, port: int | None, log_dir: Path, foreground: bool) -> None:
+    """Run a server until SIGTERM/SIGINT; the state file exists exactly while it is ready.
+
+    Raises a HarnessError if the server does not start, DevServerError if it dies.
+    """
     from daglab.harness.server import DagsterServer
 
     stop = threading.Event()
@@ -104,11 +107,7 @@ def serve(workspace: Path, minor: str, port: int | None, log_dir: Path, foregrou
     server = DagsterServer(minor, workspace=workspace, port=port, log_dir=log_dir)
     me = os.getpid()
     try:
-        try:
-            server.start()
-        except HarnessError as exc:
-            print(f"daglab dev: {exc}", file=sys.stderr, flush=True)
-            return 1
+        server.start()
         ready = True
         state = {
             "url": server.url,
@@ -129,15 +128,9 @@ def serve(workspace: Path, minor: str, port: int | None, log_dir: Path, foregrou
         print(server.url, flush=True)
         while not stop.wait(1.0):
             if not server.alive():
-                print(
-                    "daglab dev: dagster-webserver or dagster-daemon exited; stopping",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                return 1
-        return 0
+                raise DevServerError("dagster-webserver or dagster-daemon exited; stopping")
     except _Stopped:
-        return 0
+        return
     finally:
         ready = True  # a second signal must not interrupt the teardown
         _remove_state(me)
@@ -153,7 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--log-dir", required=True, type=Path)
     args = parser.parse_args(argv)
-    return serve(args.workspace, args.dagster_version, args.port, args.log_dir, foreground=False)
+    try:
+        serve(args.workspace, args.dagster_version, args.port, args.log_dir, foreground=False)
+    except HarnessError as exc:
+        print(f"daglab dev: {exc}", file=sys.stderr, flush=True)
+        return 1
+    return 0
 
 
 # -- what the CLI calls --------------------------------------------------------------------------
@@ -161,13 +159,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def find_workspace(project: Path | None) -> Path:
     """The workspace.yaml of ``project`` (a directory or the file itself); default the fixture."""
-    from daglab.harness import FIXTURE_PROJECT
-
     target = project if project is not None else FIXTURE_PROJECT
     workspace = target if target.is_file() else target / "workspace.yaml"
     if not workspace.is_file():
         where = "the fixture project of this daglab checkout" if project is None else str(target)
-        raise DevServerError(f"No workspace.yaml found in {where} ({workspace}).")
+        raise WorkspaceNotFoundError(f"No workspace.yaml found in {where} ({workspace}).")
     return workspace.resolve()
 
 

@@ -18,6 +18,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from daglab.harness.errors import EnvInstallError, UnsupportedVersionError, UvNotFoundError
+from daglab.harness.errors import HarnessError as HarnessError  # still importable from here
+
 SUPPORTED_VERSIONS: tuple[str, ...] = ("1.7", "1.8", "1.9", "1.10", "1.11", "1.12", "1.13")
 OLDEST = SUPPORTED_VERSIONS[0]
 NEWEST = SUPPORTED_VERSIONS[-1]
@@ -35,18 +38,6 @@ LAYOUT = 2
 INSTALL_TIMEOUT = 1200.0
 
 
-class HarnessError(Exception):
-    """The harness could not provide a Dagster server."""
-
-
-class UvNotFoundError(HarnessError):
-    """uv is not installed, so no Dagster environment can be made (tests skip on this)."""
-
-
-class EnvInstallError(HarnessError):
-    """uv failed to create or fill a Dagster environment."""
-
-
 def cache_dir() -> Path:
     """``$DAGLAB_HARNESS_CACHE``, or ``~/.cache/daglab/harness``."""
     base = os.environ.get("DAGLAB_HARNESS_CACHE")
@@ -58,7 +49,7 @@ def normalize_minor(version: str) -> str:
     parts = version.strip().split(".")
     minor = ".".join(parts[:2])
     if minor not in SUPPORTED_VERSIONS:
-        raise HarnessError(
+        raise UnsupportedVersionError(
             f"Dagster {version} is not supported by the harness; "
             f"choose one of {', '.join(SUPPORTED_VERSIONS)}."
         )

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from daglab.harness import FIXTURE_WORKSPACE, FIXTURE_WORKSPACE_BROKEN
+
 if TYPE_CHECKING:
     from daglab.harness.server import DagsterServer
 
@@ -135,8 +137,6 @@ def dagster_server(
     dagster_version: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DagsterServer]:
     """A webserver + daemon on the fixture workspace, shared by the whole session."""
-    from daglab.harness import FIXTURE_WORKSPACE
-
     server = start_server(tmp_path_factory, dagster_version, workspace=FIXTURE_WORKSPACE)
     yield server
     stop_server(server)
@@ -147,8 +147,6 @@ def broken_dagster_server(
     dagster_version: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DagsterServer]:
     """A webserver (no daemon) on workspace_broken.yaml: ``main`` loads, ``broken`` fails."""
-    from daglab.harness import FIXTURE_WORKSPACE_BROKEN
-
     server = start_server(
         tmp_path_factory, dagster_version, workspace=FIXTURE_WORKSPACE_BROKEN, daemon=False
     )

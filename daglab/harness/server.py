@@ -28,8 +28,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from daglab.harness import FIXTURE_WORKSPACE
-from daglab.harness.envs import NEWEST, HarnessError, bin_path, ensure_env, normalize_minor
+import psutil
+
+from daglab.harness import FIXTURE_WORKSPACE, procs
+from daglab.harness.envs import NEWEST, bin_path, ensure_env, normalize_minor
+from daglab.harness.errors import HarnessError, ServerStartError, WorkspaceNotFoundError
 
 log = logging.getLogger("daglab.harness")
 
@@ -60,10 +63,6 @@ query DaglabHarnessDaemons {
 """
 
 _LOG_TAIL_LINES = 40
-
-
-class ServerStartError(HarnessError):
-    """The Dagster server did not become ready; the message carries its log tails."""
 
 
 def _ephemeral_low() -> int:
@@ -98,8 +97,6 @@ def free_port() -> int:
 
 def _listens_on(pid: int, port: int) -> bool:
     """Whether process ``pid`` holds a listening TCP socket on ``port``."""
-    import psutil
-
     try:
         proc = psutil.Process(pid)
         # net_connections() since psutil 6; connections() before.
@@ -168,7 +165,7 @@ class DagsterServer:
         self.minor = normalize_minor(version)
         self.workspace = Path(workspace).resolve()
         if not self.workspace.is_file():
-            raise HarnessError(f"No workspace file at {self.workspace}.")
+            raise WorkspaceNotFoundError(f"No workspace file at {self.workspace}.")
         self.requested_port = port
         self.daemon = daemon
         self.extra_env = dict(env or {})
@@ -218,14 +215,12 @@ class DagsterServer:
 
     def pids(self) -> list[int]:
         """Every live process of this server: webserver, daemon, code servers, run workers."""
-        from daglab.harness import procs
-
         return sorted(p.pid for p in procs.family(self._root_pids(), self.harness_id))
 
     def alive(self) -> bool:
         """Whether the webserver (and the daemon, if any) still run."""
-        procs = [p for p in (self._webserver, self._daemon) if p is not None]
-        return bool(procs) and all(p.poll() is None for p in procs)
+        running = [p for p in (self._webserver, self._daemon) if p is not None]
+        return bool(running) and all(p.poll() is None for p in running)
 
     def __enter__(self) -> DagsterServer:
         return self.start()
@@ -275,8 +270,6 @@ class DagsterServer:
         return self
 
     def _env(self) -> dict[str, str]:
-        from daglab.harness.procs import HARNESS_ID_VAR
-
         env = {
             k: v
             for k, v in os.environ.items()
@@ -296,7 +289,7 @@ class DagsterServer:
                 "DAGSTER_DISABLE_TELEMETRY": "1",
                 "PYTHONUNBUFFERED": "1",
                 "NO_COLOR": "1",
-                HARNESS_ID_VAR: self.harness_id,
+                procs.HARNESS_ID_VAR: self.harness_id,
             }
         )
         env.update(self.extra_env)
@@ -446,8 +439,6 @@ class DagsterServer:
 
     def stop(self, grace: float = 3.0) -> None:
         """Stop the webserver, the daemon and everything they spawned; idempotent."""
-        from daglab.harness import procs
-
         roots = self._root_pids()
         if roots:
             left = procs.stop_family(

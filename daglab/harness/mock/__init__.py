@@ -9,6 +9,11 @@
         m.union_error("launchRun", "PythonError")
 
 Needs the ``mock`` extra (strawberry-graphql, uvicorn).
+
+Layout, lowest first: ``definitions`` (the fixture workspace), ``run_config`` (Dagster's
+config checks), ``state`` (the run state machine), ``config`` (switches and record),
+``schema/`` (the strawberry schema, one module per section), ``controls`` (MockControls:
+what a test sets and reads), ``app`` (the ASGI app), ``server`` (MockDagster: serving).
 """
 
 from daglab.harness.mock.config import (

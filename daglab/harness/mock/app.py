@@ -22,17 +22,15 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
 from graphql import GraphQLError, OperationDefinitionNode, parse, validate
 
 from daglab.harness.mock.config import Credential, RecordedRequest, new_token
+from daglab.harness.mock.controls import MockControls
 from daglab.harness.mock.schema import MockContext, schema
-
-if TYPE_CHECKING:
-    from daglab.harness.mock.server import MockDagster
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -68,9 +66,9 @@ def _operation_info(query: str, operation_name: str | None) -> tuple[str | None,
 
 
 class MockApp:
-    """The ASGI application of one MockDagster."""
+    """The ASGI application of one mock: it answers through the mock's controls."""
 
-    def __init__(self, mock: MockDagster) -> None:
+    def __init__(self, mock: MockControls) -> None:
         self.mock = mock
         self.closing = threading.Event()
 

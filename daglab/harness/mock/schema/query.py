@@ -1,0 +1,323 @@
+"""The Query root: workspace, jobs, config, runs, logs, instance and assets."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from daglab.harness.mock.schema.context import mock_context
+from daglab.harness.mock.schema.enums import RepositoryLocationLoadStatus, RunConfigData
+from daglab.harness.mock.schema.errors import (
+    AssetNotFoundError,
+    InvalidPipelineRunsFilterError,
+    RepositoryNotFoundError,
+    python_error,
+)
+from daglab.harness.mock.schema.events import EventConnectionOrError, event_page
+from daglab.harness.mock.schema.forced import forced
+from daglab.harness.mock.schema.inputs import (
+    AssetGroupSelector,
+    AssetKeyInput,
+    PipelineSelector,
+    RepositorySelector,
+    RunsFilter,
+)
+from daglab.harness.mock.schema.instance import DaemonHealth, Instance
+from daglab.harness.mock.schema.lookups import asset_paths, resolve_selector, run_not_found
+from daglab.harness.mock.schema.runs import Run, RunOrError, Runs, RunsOrError
+from daglab.harness.mock.schema.validation import (
+    PipelineConfigValidationResult,
+    RunConfigSchema,
+    RunConfigSchemaOrError,
+    check_config,
+)
+from daglab.harness.mock.schema.workspace import (
+    Asset,
+    AssetConnection,
+    AssetNode,
+    AssetNodeOrError,
+    AssetsOrError,
+    Pipeline,
+    PipelineOrError,
+    RepositoriesOrError,
+    Repository,
+    RepositoryConnection,
+    RepositoryOrError,
+    Workspace,
+    WorkspaceLocationEntry,
+    WorkspaceLocationStatusEntries,
+    WorkspaceLocationStatusEntriesOrError,
+    WorkspaceLocationStatusEntry,
+    WorkspaceOrError,
+    asset_key,
+    sorted_assets,
+)
+
+
+def _run_or_error(info: Info, run_id: strawberry.ID) -> RunOrError:
+    if (err := forced(info, runId=run_id)) is not None:
+        return err  # type: ignore[no-any-return]
+    ctx = mock_context(info)
+    rec = ctx.state.get_run(str(run_id))
+    if rec is None:
+        return run_not_found(str(run_id))
+    return Run(rec=rec, now=ctx.now)
+
+
+def _runs_or_error(
+    info: Info,
+    filter: RunsFilter | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> RunsOrError:
+    if (err := forced(info)) is not None:
+        return err  # type: ignore[no-any-return]
+    ctx = mock_context(info)
+    f = filter or RunsFilter()
+    runs = ctx.state.list_runs(
+        run_ids=f.run_ids,
+        job_name=f.pipeline_name,
+        tags={t.key: t.value for t in f.tags} if f.tags else None,
+        statuses=[s.value for s in f.statuses] if f.statuses else None,
+        created_after=f.created_after,
+        created_before=f.created_before,
+    )
+    count = len(runs)
+    if cursor:
+        ids = [r.run_id for r in runs]
+        if cursor not in ids:
+            return InvalidPipelineRunsFilterError(message=f"Run {cursor} not found")
+        runs = runs[ids.index(cursor) + 1 :]
+    if limit is not None:
+        runs = runs[: max(limit, 0)]
+    return Runs(results=[Run(rec=r, now=ctx.now) for r in runs], count=count)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def version(self, info: Info) -> str:
+        return mock_context(info).config.version
+
+    @strawberry.field
+    def workspace_or_error(self, info: Info) -> WorkspaceOrError:
+        if (err := forced(info)) is not None:
+            return err  # type: ignore[no-any-return]
+        locations = mock_context(info).state.locations.values()
+        return Workspace(
+            id="Workspace", location_entries=[WorkspaceLocationEntry(loc=loc) for loc in locations]
+        )
+
+    @strawberry.field
+    def location_statuses_or_error(self, info: Info) -> WorkspaceLocationStatusEntriesOrError:
+        if (err := forced(info)) is not None:
+            return err  # type: ignore[no-any-return]
+        return WorkspaceLocationStatusEntries(
+            entries=[
+                WorkspaceLocationStatusEntry(
+                    id=strawberry.ID(loc.name),
+                    name=loc.name,
+                    load_status=RepositoryLocationLoadStatus.LOADED,
+                    update_timestamp=loc.updated_timestamp,
+                    version_key=f"{loc.name}-{int(loc.updated_timestamp)}",
+                )
+                for loc in mock_context(info).state.locations.values()
+            ]
+        )
+
+    @strawberry.field
+    def repositories_or_error(
+        self, info: Info, repository_selector: RepositorySelector | None = None
+    ) -> RepositoriesOrError:
+        if (err := forced(info)) is not None:
+            return err  # type: ignore[no-any-return]
+        locations = mock_context(info).state.loaded_locations()
+        if repository_selector is not None:
+            locations = [
+                loc
+                for loc in locations
+                if loc.name == repository_selector.repository_location_name
+                and loc.repository == repository_selector.repository_name
+            ]
+            if not locations:
+                return RepositoryNotFoundError(
+                    message="Could not find a repository named "
+                    f"{repository_selector.repository_name} in location "
+                    f"{repository_selector.repository_location_name}",
+                    repository_name=repository_selector.repository_name,
+                    repository_location_name=repository_selector.repository_location_name,
+                )
+        return RepositoryConnection(nodes=[Repository(loc=loc) for loc in locations])
+
+    @strawberry.field
+    def repository_or_error(
+        self, info: Info, repository_selector: RepositorySelector
+    ) -> RepositoryOrError:
+        if (err := forced(info)) is not None:
+            return err  # type: ignore[no-any-return]
+        for loc in mock_context(info).state.loaded_locations():
+            if (
+                loc.name == repository_selector.repository_location_name
+                and loc.repository == repository_selector.repository_name
+            ):
+                return Repository(loc=loc)
+        return RepositoryNotFoundError(
+            message=f"Could not find a repository named {repository_selector.repository_name}",
+            repository_name=repository_selector.repository_name,
+            repository_location_name=repository_selector.repository_location_name,
+        )
+
+    @strawberry.field
+    def pipeline_or_error(self, info: Info, params: PipelineSelector) -> PipelineOrError:
+        if (err := forced(info, params=params)) is not None:
+            return err  # type: ignore[no-any-return]
+        found = resolve_selector(mock_context(info), params)
+        if not isinstance(found, tuple):
+            return found  # type: ignore[no-any-return]
+        return Pipeline(loc=found[0], job=found[1])
+
+    @strawberry.field
+    def is_pipeline_config_valid(
+        self,
+        info: Info,
+        pipeline: PipelineSelector,
+        mode: str,
+        run_config_data: RunConfigData | None = None,
+    ) -> PipelineConfigValidationResult:
+        if (err := forced(info, pipeline=pipeline)) is not None:
+            return err  # type: ignore[no-any-return]
+        found = resolve_selector(mock_context(info), pipeline)
+        if not isinstance(found, tuple):
+            return found  # type: ignore[no-any-return]
+        return check_config(found[1], run_config_data)  # type: ignore[no-any-return]
+
+    @strawberry.field
+    def run_config_schema_or_error(
+        self, info: Info, selector: PipelineSelector, mode: str | None = None
+    ) -> RunConfigSchemaOrError:
+        if (err := forced(info, selector=selector)) is not None:
+            return err  # type: ignore[no-any-return]
+        found = resolve_selector(mock_context(info), selector)
+        if not isinstance(found, tuple):
+            return found  # type: ignore[no-any-return]
+        return RunConfigSchema(job=found[1])
+
+    # The old pipeline* names answer as the new ones do.
+    run_or_error = strawberry.field(resolver=_run_or_error)
+    pipeline_run_or_error = strawberry.field(resolver=_run_or_error)
+    runs_or_error = strawberry.field(resolver=_runs_or_error)
+    pipeline_runs_or_error = strawberry.field(resolver=_runs_or_error)
+
+    @strawberry.field
+    def logs_for_run(
+        self,
+        info: Info,
+        run_id: strawberry.ID,
+        after_cursor: str | None = None,
+        limit: int | None = None,
+    ) -> EventConnectionOrError:
+        if (err := forced(info, runId=run_id)) is not None:
+            return err  # type: ignore[no-any-return]
+        ctx = mock_context(info)
+        rec = ctx.state.get_run(str(run_id))
+        if rec is None:
+            return run_not_found(str(run_id))
+        try:
+            return event_page(rec, ctx.now, after_cursor, limit)
+        except ValueError as exc:
+            return python_error(str(exc), "CheckError")
+
+    @strawberry.field
+    def instance(self, info: Info) -> Instance:
+        ctx = mock_context(info)
+        return Instance(
+            id="Instance",
+            info=None,
+            run_queuing_supported=ctx.config.run_queue,
+            daemon_health=DaemonHealth(
+                id="daemonHealth",
+                required=ctx.config.run_queue,
+                healthy=ctx.config.daemon_healthy,
+                now=ctx.now,
+            ),
+            has_info=False,
+            executable_path="/mock/bin/python",
+        )
+
+    @strawberry.field
+    def asset_nodes(
+        self,
+        info: Info,
+        group: AssetGroupSelector | None = None,
+        pipeline: PipelineSelector | None = None,
+        asset_keys: list[AssetKeyInput] | None = None,
+        load_materializations: bool | None = False,
+    ) -> list[AssetNode]:
+        out = []
+        wanted = set(asset_paths(asset_keys) or [])
+        for loc in mock_context(info).state.loaded_locations():
+            for asset in sorted_assets(loc):
+                if wanted and asset.path not in wanted:
+                    continue
+                if group is not None and (
+                    group.group_name != asset.group
+                    or group.repository_location_name != loc.name
+                    or group.repository_name != loc.repository
+                ):
+                    continue
+                if pipeline is not None:
+                    job = loc.jobs.get(pipeline.pipeline_name)
+                    if pipeline.repository_location_name != loc.name or job is None:
+                        continue
+                    if asset.path not in job.assets:
+                        continue
+                out.append(AssetNode(loc=loc, asset=asset))
+        return out
+
+    @strawberry.field
+    def asset_node_or_error(self, info: Info, asset_key: AssetKeyInput) -> AssetNodeOrError:
+        if (err := forced(info)) is not None:
+            return err  # type: ignore[no-any-return]
+        path = tuple(asset_key.path)
+        state = mock_context(info).state
+        loc = state.location_of_asset(path)
+        if loc is None:
+            return AssetNotFoundError(message=f"Asset key {list(path)} not found.")
+        return AssetNode(loc=loc, asset=loc.assets[path])
+
+    @strawberry.field
+    def assets_or_error(
+        self,
+        info: Info,
+        prefix: list[str] | None = None,
+        asset_keys: list[AssetKeyInput] | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> AssetsOrError:
+        if (err := forced(info)) is not None:
+            return err  # type: ignore[no-any-return]
+        nodes = []
+        wanted = set(asset_paths(asset_keys) or [])
+        for loc in mock_context(info).state.loaded_locations():
+            for asset in sorted_assets(loc):
+                if prefix and list(asset.path[: len(prefix)]) != prefix:
+                    continue
+                if wanted and asset.path not in wanted:
+                    continue
+                nodes.append((asset.key, loc, asset))
+        nodes.sort(key=lambda n: n[0])
+        if cursor:
+            nodes = [n for n in nodes if n[0] > cursor]
+        if limit is not None:
+            nodes = nodes[: max(limit, 0)]
+        return AssetConnection(
+            nodes=[
+                Asset(
+                    id=f'["{key}"]',
+                    key=asset_key(asset.path),
+                    definition=AssetNode(loc=loc, asset=asset),
+                )
+                for key, loc, asset in nodes
+            ],
+            cursor=nodes[-1][0] if nodes else None,
+        )
