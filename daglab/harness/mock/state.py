@@ -27,8 +27,7 @@ from daglab.harness.mock.definitions import (
     LocationDef,
     fixture_locations,
 )
-
-TERMINAL_STATUSES = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
+from daglab.helpers.statuses import TERMINAL_STATUSES
 
 
 def encode_cursor(storage_id: int) -> str:
