@@ -259,7 +259,7 @@ def _scrub(exc: BaseException, secrets: list[str]) -> None:
     from daglab.helpers.errors import DaglabError
 
     if isinstance(exc, DaglabError):
-        from daglab.helpers.validation import sanitize_input
+        from daglab.helpers.checks import sanitize_input
 
         exc.message = sanitize_input(exc.message, "terminal")
         if exc.hint:

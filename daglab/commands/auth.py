@@ -160,8 +160,8 @@ def login(
     DAGLAB_AUTH_HEADER or Dagster-Cloud-Api-Token.
     """
     from daglab.helpers.auth import DAGSTER_CLOUD_HEADER, credential_key, store_token
-    from daglab.helpers.config import config_path, env_value, load_config_file
     from daglab.helpers.errors import BadInputError
+    from daglab.helpers.settings import config_path, env_value, load_config_file
 
     if opts.auth_token:
         raise BadInputError(

@@ -418,7 +418,7 @@ class AuthConfig:
         ``DAGLAB_AUTH_HEADER=NAME`` sends DAGLAB_TOKEN raw in that header instead of as a
         bearer token.
         """
-        from daglab.helpers.config import env_value
+        from daglab.helpers.settings import env_value
 
         if token := env_value("DAGLAB_TOKEN", env):
             header = env_value("DAGLAB_AUTH_HEADER", env)
@@ -486,7 +486,7 @@ class AuthConfig:
             raise ConfigFileError(f"auth.token_lifetime in {source} must be a positive number.")
         token_url = table.get("token_url")
         if token_url is not None:
-            from daglab.helpers.validation import validate_url
+            from daglab.helpers.checks import validate_url
 
             token_url = validate_url(str(token_url), f"auth.token_url in {source}")
             if not table.get("client_id"):
@@ -606,7 +606,7 @@ def resolve_auth(
 
 
 def _header_for(kind: str, env: Mapping[str, str] | None) -> str:
-    from daglab.helpers.config import env_value
+    from daglab.helpers.settings import env_value
 
     if kind != "header":
         return "Authorization"
@@ -1029,7 +1029,7 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
 
 
 def credentials_path(env: Mapping[str, str] | None = None) -> Path:
-    from daglab.helpers.config import config_dir
+    from daglab.helpers.settings import config_dir
 
     return config_dir(env) / "credentials.toml"
 
@@ -1040,7 +1040,7 @@ def credential_key(profile: str | None, url: str) -> str:
 
 
 def _keyring_enabled(env: Mapping[str, str] | None) -> bool:
-    from daglab.helpers.config import env_value
+    from daglab.helpers.settings import env_value
 
     return (env_value("DAGLAB_KEYRING", env) or "1").lower() not in ("0", "false", "no", "off")
 
@@ -1071,7 +1071,7 @@ def _keyring_call(method: str, *args: str, timeout: float | None = None) -> tupl
 
 
 def _read_credentials(path: Path) -> dict[str, Any]:
-    from daglab.helpers.config import tomllib
+    from daglab.helpers.settings import tomllib
 
     try:
         text = path.read_text(encoding="utf-8")

@@ -22,8 +22,10 @@ import httpx
 from daglab import __version__
 from daglab.helpers import errors
 from daglab.helpers.auth import AuthConfig, redact_headers, redact_text
-from daglab.helpers.config import DEFAULT_HTTP_TIMEOUT, ConnectionSettings, check_url
+from daglab.helpers.checks import check_url
+from daglab.helpers.config import ConnectionSettings
 from daglab.helpers.queries import VERSION, Document
+from daglab.helpers.settings import DEFAULT_HTTP_TIMEOUT
 
 log = logging.getLogger("daglab.http")
 

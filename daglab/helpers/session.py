@@ -309,7 +309,7 @@ async def discover_assets(
 
 def load_config_from_file(config_path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a run-config file (YAML, or JSON for ``.json``); a parse error names the line."""
-    from daglab.helpers.validation import load_run_config
+    from daglab.helpers.checks import load_run_config
 
     return load_run_config(Path(config_path))
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from daglab.helpers import errors
-from daglab.helpers.config import DEFAULT_URL, ConnectionSettings, resolve_connection
+from daglab.helpers.config import ConnectionSettings, resolve_connection
+from daglab.helpers.settings import DEFAULT_URL
 
 TOKEN = "tok_resolution_5e4f3a2b1c"
 

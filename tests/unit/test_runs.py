@@ -11,9 +11,10 @@ import pytest
 
 from daglab.harness.mock import MockDagster
 from daglab.helpers import errors, runs
+from daglab.helpers.checks import load_run_config, parse_config_yaml
 from daglab.helpers.models import AssetInfo
 from daglab.helpers.runs import ProgressEvent, RunTarget
-from daglab.helpers.validation import load_run_config, parse_config_yaml, validate_run_config
+from daglab.helpers.validation import validate_run_config
 from tests.conftest import run_cli
 
 CONFIG_OK = {"ops": {"process_rows": {"config": {"rows": 3}}}}
