@@ -74,7 +74,9 @@ async def _check(settings: ConnectionSettings) -> dict[str, Any]:
                 report["token"] = mask_secret(auth.password.get_secret_value())
         elif auth.token_source != "none":
             report["header"] = "Authorization" if auth.type == "bearer" else auth.header_name
-            manager = auth.token_manager()
+            from daglab.helpers.auth import TokenManager
+
+            manager = TokenManager.for_config(auth)
             try:
                 token = await manager.get_token()
             except errors.DaglabError as exc:

@@ -21,7 +21,7 @@ import httpx
 
 from daglab import __version__
 from daglab.helpers import errors
-from daglab.helpers.auth import AuthConfig, redact_headers, redact_text
+from daglab.helpers.auth import AuthConfig, HeaderAuth, redact_headers, redact_text
 from daglab.helpers.checks import check_url
 from daglab.helpers.config import ConnectionSettings
 from daglab.helpers.queries import VERSION, Document
@@ -136,7 +136,7 @@ class DagsterClient:
                 if self.url.startswith("https://")
                 else _plain_context()
             ),
-            auth=auth.httpx_auth(origin=self.url) if auth is not None else None,
+            auth=HeaderAuth(auth, origin=self.url) if auth is not None else None,
             headers={"User-Agent": f"daglab/{__version__}", **(headers or {})},
             follow_redirects=False,
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
