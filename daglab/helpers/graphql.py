@@ -126,8 +126,9 @@ class DagsterClient:
         self._version: str | None = None
         self._version_lock = asyncio.Lock()
         self._secrets = auth.secrets() if auth is not None else []
+        http_timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
         self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            timeout=http_timeout,
             transport=transport,
             verify=(
                 True
@@ -136,15 +137,33 @@ class DagsterClient:
                 if self.url.startswith("https://")
                 else _plain_context()
             ),
-            auth=HeaderAuth(auth, origin=self.url) if auth is not None else None,
+            auth=(
+                HeaderAuth(auth, origin=self.url, transport=transport, timeout=http_timeout)
+                if auth is not None
+                else None
+            ),
             headers={"User-Agent": f"daglab/{__version__}", **(headers or {})},
             follow_redirects=False,
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
         )
 
     @classmethod
-    def from_settings(cls, settings: ConnectionSettings, **kwargs: Any) -> DagsterClient:
-        return cls(settings.url, auth=settings.auth, timeout=settings.http_timeout, **kwargs)
+    def from_settings(
+        cls,
+        settings: ConnectionSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        **kwargs: Any,
+    ) -> DagsterClient:
+        """A client for the target ``settings`` resolved; ``transport`` carries its requests
+        (the token endpoint's too), e.g. ``MockDagster().transport()`` in tests."""
+        return cls(
+            settings.url,
+            auth=settings.auth,
+            timeout=settings.http_timeout,
+            transport=transport,
+            **kwargs,
+        )
 
     async def __aenter__(self) -> DagsterClient:
         return self

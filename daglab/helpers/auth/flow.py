@@ -9,7 +9,7 @@ from collections.abc import AsyncGenerator, Generator
 import httpx
 
 from daglab.helpers.auth.config import AuthConfig
-from daglab.helpers.auth.tokens import TokenManager
+from daglab.helpers.auth.tokens import Timeout, TokenManager
 from daglab.helpers.errors import AuthError
 
 log = logging.getLogger("daglab.auth")
@@ -19,6 +19,7 @@ class HeaderAuth(httpx.Auth):
     """Adds the configured headers to each request; after a 401, refreshes once and retries.
 
     With ``origin`` set, credentials go only to requests for that scheme, host and port.
+    A token endpoint is asked through ``transport`` with ``timeout`` (the client's).
     """
 
     def __init__(
@@ -26,8 +27,13 @@ class HeaderAuth(httpx.Auth):
         config: AuthConfig,
         origin: str | None = None,
         manager: TokenManager | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: Timeout | None = None,
     ) -> None:
         self.config = config
+        self.transport = transport
+        self.timeout = timeout
         self.origin = _origin(httpx.URL(origin)) if origin else None
         if manager is None and config.token_source != "token":
             manager = TokenManager.for_config(config)
@@ -45,11 +51,17 @@ class HeaderAuth(httpx.Auth):
         if not self._allowed(request):
             yield request
             return
-        token = await self.manager.get_token() if self.manager else None
+        token = (
+            await self.manager.get_token(transport=self.transport, timeout=self.timeout)
+            if self.manager
+            else None
+        )
         request.headers.update(self.config.headers(token))
         response = yield request
         if response.status_code == 401 and self.manager is not None and self.manager.refreshable:
-            fresh = await self.manager.refresh(stale=token)
+            fresh = await self.manager.refresh(
+                stale=token, transport=self.transport, timeout=self.timeout
+            )
             if fresh and fresh != token:
                 log.debug("HTTP 401 with the cached token; retrying once with a fresh one")
                 request.headers.update(self.config.headers(fresh))

@@ -26,12 +26,14 @@ import httpx
 from daglab.helpers.auth.config import AuthConfig
 from daglab.helpers.auth.secrets import mask_secret, redact_text, register_secret
 from daglab.helpers.errors import AuthError, UnreachableError
+from daglab.helpers.settings import DEFAULT_HTTP_TIMEOUT
 
 log = logging.getLogger("daglab.auth")
 
 # Refresh this long before a token expires, but never more than a fifth of its lifetime.
 REFRESH_MARGIN = 60.0
 TOKEN_COMMAND_TIMEOUT = 60.0
+Timeout = float | httpx.Timeout
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,9 @@ class TokenManager:
     The token is cached with its expiry and refreshed shortly before it; after a 401 the
     auth flow asks for one refresh (``refresh(stale=...)``). Concurrent callers share one
     refresh: the first fetches, the others wait for it and reuse its result.
+
+    A token endpoint is asked through the ``transport`` and with the ``timeout`` of the
+    caller (``HeaderAuth`` passes its client's), else the ones given here.
     """
 
     def __init__(
@@ -155,7 +160,7 @@ class TokenManager:
         *,
         clock: Any = time.time,
         transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: Timeout = DEFAULT_HTTP_TIMEOUT,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -210,7 +215,12 @@ class TokenManager:
     def invalidate(self) -> None:
         self._cached = None
 
-    async def get_token(self) -> str | None:
+    async def get_token(
+        self,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: Timeout | None = None,
+    ) -> str | None:
         """A token that is valid for a while yet, fetching one if needed."""
         cached = self._cached
         if cached is not None and not cached.expiring(self.clock()):
@@ -219,9 +229,17 @@ class TokenManager:
             return self.config.current_token()
         if self.config.token_source == "none":
             return None
-        return await self.refresh(stale=cached.value if cached else None)
+        return await self.refresh(
+            stale=cached.value if cached else None, transport=transport, timeout=timeout
+        )
 
-    async def refresh(self, stale: str | None = None) -> str | None:
+    async def refresh(
+        self,
+        stale: str | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: Timeout | None = None,
+    ) -> str | None:
         """Fetch a new token, unless another caller already replaced ``stale`` meanwhile."""
         if self.config.token_source in ("none", "token"):
             return self.config.current_token()
@@ -229,7 +247,7 @@ class TokenManager:
             cached = self._cached
             if cached is not None and cached.value != stale and not cached.expiring(self.clock()):
                 return cached.value
-            fresh = await self._fetch()
+            fresh = await self._fetch(transport, timeout)
             self._cached = fresh
             self.refreshes += 1
             log.debug(
@@ -242,7 +260,9 @@ class TokenManager:
             )
             return fresh.value
 
-    async def _fetch(self) -> CachedToken:
+    async def _fetch(
+        self, transport: httpx.AsyncBaseTransport | None, timeout: Timeout | None
+    ) -> CachedToken:
         source = self.config.token_source
         if source == "token_file":
             value = self.config.read_token_file()
@@ -254,7 +274,10 @@ class TokenManager:
             return CachedToken(value, expires, now)
         if source == "token_command":
             return await self._run_command()
-        return await self._client_credentials()
+        return await self._client_credentials(
+            self.transport if transport is None else transport,
+            self.timeout if timeout is None else timeout,
+        )
 
     async def _run_command(self) -> CachedToken:
         # In a thread, not asyncio's subprocess API: cancelling a task that is starting an
@@ -295,7 +318,9 @@ class TokenManager:
             )
         return str(proc.stdout.decode("utf-8", "replace"))
 
-    async def _client_credentials(self) -> CachedToken:
+    async def _client_credentials(
+        self, transport: httpx.AsyncBaseTransport | None, timeout: Timeout
+    ) -> CachedToken:
         config = self.config
         url = config.token_url or ""
         data = {"grant_type": "client_credentials"}
@@ -303,7 +328,7 @@ class TokenManager:
             data["scope"] = config.scope
         secret = config.client_secret.get_secret_value() if config.client_secret else ""
         async with httpx.AsyncClient(
-            transport=self.transport, timeout=self.timeout, follow_redirects=False
+            transport=transport, timeout=timeout, follow_redirects=False
         ) as client:
             try:
                 response = await client.post(
