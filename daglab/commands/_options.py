@@ -9,6 +9,7 @@ import functools
 import inspect
 import json
 import logging
+import re
 import sys
 import typing
 from collections.abc import Callable, Coroutine
@@ -259,12 +260,21 @@ def _scrub(exc: BaseException, secrets: list[str]) -> None:
     from daglab.helpers.errors import DaglabError
 
     if isinstance(exc, DaglabError):
-        from daglab.helpers.checks import sanitize_input
-
-        exc.message = sanitize_input(exc.message, "terminal")
+        exc.message = _clean_keeping_settings(exc.message)
         if exc.hint:
-            exc.hint = sanitize_input(exc.hint, "terminal")
+            exc.hint = _clean_keeping_settings(exc.hint)
         exc.args = (exc.message, *exc.args[1:])
+
+
+# A setting named in a message (``errors.setting("http_timeout")``): kept for cli.py to spell.
+_SETTING_MARKER = re.compile("(\x1f[a-z_]+\x1f)")
+
+
+def _clean_keeping_settings(text: str) -> str:
+    from daglab.helpers.text import clean
+
+    parts = _SETTING_MARKER.split(text)
+    return "".join(part if i % 2 else clean(part) for i, part in enumerate(parts))
 
 
 class _RedactingFilter(logging.Filter):

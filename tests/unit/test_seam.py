@@ -115,3 +115,33 @@ async def test_a_connect_with_another_transport_is_used_by_the_next_call(
     assert len(first.requests) == before
     assert second.requests
     await dl.close()
+
+
+async def test_credentials_status_in_process() -> None:
+    from daglab.helpers.status import credentials_status
+
+    mock = MockDagster()
+    token = mock.require_bearer("seam-token-abcd")
+    good = ConnectionSettings(url=mock.url, url_source="test", auth=AuthConfig(token=token))  # type: ignore[arg-type]
+    report = await credentials_status(good, transport=mock.transport())
+    assert report["token"] == "********abcd"
+    assert report["server"] == {
+        "reachable": True,
+        "accepted": True,
+        "version": mock.config.version,
+        "error": None,
+    }
+    bad = ConnectionSettings(url=mock.url, url_source="test", auth=AuthConfig(token="nope-wxyz"))  # type: ignore[arg-type]
+    report = await credentials_status(bad, transport=mock.transport())
+    assert report["server"]["accepted"] is False
+    assert "nope-wxyz" not in str(report)
+
+
+async def test_server_status_in_process() -> None:
+    from daglab.helpers.status import server_status
+
+    mock = MockDagster()
+    settings = ConnectionSettings(url=mock.url, url_source="test")
+    status = await server_status(settings, transport=mock.transport())
+    assert status.version == mock.config.version
+    assert "main" in [loc.name for loc in status.locations]
