@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from daglab.helpers.checks import check_url
-from daglab.helpers.errors import BadInputError, ConfigFileError
+from daglab.helpers.errors import BadInputError, ConfigFileError, setting
 from daglab.helpers.settings import (
     DEFAULT_HTTP_TIMEOUT,
     DEFAULT_URL,
@@ -81,7 +81,7 @@ def resolve_connection(
     config = load_config_file(path)
 
     profile_name = profile or env_value("DAGLAB_PROFILE", environ)
-    profile_origin = "--profile" if profile else "DAGLAB_PROFILE"
+    profile_origin = setting("profile") if profile else "DAGLAB_PROFILE"
     if profile_name is None and isinstance(config.get("default_profile"), str):
         profile_name = config["default_profile"]
         profile_origin = f"default_profile in {path}"
@@ -101,14 +101,18 @@ def resolve_connection(
             raise ConfigFileError(f"[profiles.{profile_name}] in {path} must be a table.")
 
     if url:
-        resolved, source = check_url(url, "--url"), "flag --url"
+        resolved, source = check_url(url, setting("url")), "flag --url"
     elif host or port is not None:
         if port is not None and not 0 < port < 65536:
-            raise BadInputError(f"--dagster-port must be between 1 and 65535, not {port}.")
+            raise BadInputError(f"{setting('port')} must be between 1 and 65535, not {port}.")
         host = host or "localhost"
         if "://" in host:
-            raise BadInputError("--host takes a host name; use --url for a full URL.")
-        resolved = check_url(f"http://{host}:{port or 3000}", "--host/--dagster-port")
+            raise BadInputError(
+                f"{setting('host')} takes a host name; use {setting('url')} for a full URL."
+            )
+        resolved = check_url(
+            f"http://{host}:{port or 3000}", f"{setting('host')}/{setting('port')}"
+        )
         source = "flags --host/--dagster-port"
     elif env_url := env_value("DAGLAB_URL", environ):
         resolved, source = check_url(env_url, "DAGLAB_URL"), "env DAGLAB_URL"
@@ -124,7 +128,7 @@ def resolve_connection(
     if timeout is None and profile_table.get("http_timeout") is not None:
         timeout = float(profile_table["http_timeout"])
     if timeout is not None and timeout <= 0:
-        raise BadInputError("--http-timeout must be a positive number of seconds.")
+        raise BadInputError(f"{setting('http_timeout')} must be a positive number of seconds.")
 
     if config_holds_secrets(config):
         warn_if_exposed(path, "The config file")

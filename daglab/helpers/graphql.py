@@ -24,6 +24,7 @@ from daglab.helpers import errors
 from daglab.helpers.auth import AuthConfig, HeaderAuth, redact_headers, redact_text
 from daglab.helpers.checks import check_url
 from daglab.helpers.config import ConnectionSettings
+from daglab.helpers.errors import setting
 from daglab.helpers.queries import VERSION, Document
 from daglab.helpers.settings import DEFAULT_HTTP_TIMEOUT
 
@@ -209,7 +210,7 @@ class DagsterClient:
                 if attempt >= self.max_retries:
                     raise errors.UnreachableError(
                         f"Cannot reach the Dagster server at {self.url}: {self._describe(exc)}.",
-                        hint="Is the webserver running and the URL right? (--url, DAGLAB_URL)",
+                        hint=f"Is the webserver running and the URL right? ({setting('url')}, DAGLAB_URL)",
                     ) from None
                 delay = self._backoff(attempt)
             except httpx.TimeoutException as exc:
@@ -217,7 +218,7 @@ class DagsterClient:
                     raise errors.RequestTimeoutError(
                         f"The Dagster server at {self.url} did not answer within "
                         f"{self.timeout:g}s ({type(exc).__name__}).",
-                        hint="Raise --http-timeout if the server is just slow.",
+                        hint=f"Raise {setting('http_timeout')} if the server is just slow.",
                     ) from None
                 delay = self._backoff(attempt)
             except httpx.TransportError as exc:
@@ -269,7 +270,10 @@ class DagsterClient:
             verb = "rejected the credentials" if status == 401 else "denied access"
             raise errors.AuthError(
                 f"The server {verb} (HTTP {status}). Credentials used: {source}.",
-                hint="Check the token (--auth-token, DAGLAB_TOKEN, DAGSTER_CLOUD_API_TOKEN or the profile).",
+                hint=(
+                    f"Check the token ({setting('auth_token')}, DAGLAB_TOKEN, "
+                    "DAGSTER_CLOUD_API_TOKEN or the profile)."
+                ),
             )
         if status in (301, 302, 303, 307, 308):
             location = redact_text(response.headers.get("location", "?"), self._secrets)
@@ -277,7 +281,7 @@ class DagsterClient:
                 f"The server redirected {what} to {location} (HTTP {status}); daglab does not "
                 "follow redirects, so credentials never go to another host.",
                 status,
-                hint="Use the final URL with --url.",
+                hint=f"Use the final URL as {setting('url')}.",
             )
         try:
             payload = response.json()

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from daglab.helpers.errors import BadInputError, SelectionError
+from daglab.helpers.errors import BadInputError, SelectionError, setting
 from daglab.helpers.text import CONTROL_CHARS
 
 __all__ = [
@@ -503,7 +503,7 @@ def validate_asset_selection(text: str, kind: SelectionKind = "select") -> Any:
             bad = _KEY_PART_FORBIDDEN.search(part)
             if bad:
                 what = (
-                    "a wildcard (use --asset-pattern)"
+                    f"a wildcard (use {setting('pattern')})"
                     if bad.group() in "*?[]"
                     else (f"the character {bad.group()!r}")
                 )

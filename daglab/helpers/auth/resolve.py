@@ -19,7 +19,7 @@ from daglab.helpers.auth.config import (
 )
 from daglab.helpers.auth.secrets import DAGSTER_CLOUD_HEADER, SecretStr, register_secret
 from daglab.helpers.auth.store import load_stored_token
-from daglab.helpers.errors import BadInputError, ConfigFileError
+from daglab.helpers.errors import BadInputError, ConfigFileError, setting
 from daglab.helpers.settings import env_value
 
 
@@ -31,11 +31,11 @@ def parse_header_flags(values: Iterable[str]) -> dict[str, SecretStr]:
         name = name.strip()
         if not sep or not name or not _HEADER_NAME.fullmatch(name):
             raise BadInputError(
-                "--header takes NAME=VALUE with a valid HTTP header name.",
-                hint="For example: --header Dagster-Cloud-Api-Token=$TOKEN",
+                f"{setting('headers')} takes NAME=VALUE with a valid HTTP header name.",
+                hint=f"For example: Dagster-Cloud-Api-Token=$TOKEN in {setting('headers')}",
             )
         if any(ch in value for ch in "\r\n\x00"):
-            raise BadInputError(f"The value of --header {name} contains a line break.")
+            raise BadInputError(f"The value of {setting('headers')} {name} contains a line break.")
         register_secret(value)
         out[name] = SecretStr(value)
     return out
@@ -60,7 +60,7 @@ def resolve_auth(
     register_secret(token)
     extra = parse_header_flags(headers or [])
     if auth_type is not None and auth_type not in AUTH_TYPES:
-        raise BadInputError("--auth-type must be bearer, basic or header.")
+        raise BadInputError(f"{setting('auth_type')} must be bearer, basic or header.")
     config: AuthConfig | None
     if token:
         config = _from_token_flag(token, auth_type, env)
@@ -100,12 +100,12 @@ def _from_token_flag(
     token: str, auth_type: str | None, env: Mapping[str, str] | None
 ) -> AuthConfig:
     kind = auth_type or "bearer"
-    _check_header_value(token, "--auth-token")
+    _check_header_value(token, setting("auth_token"))
     if kind == "basic":
         user, sep, password = token.partition(":")
         if not sep or not user:
             raise BadInputError(
-                "With --auth-type basic, --auth-token takes USER:PASSWORD.",
+                f"With {setting('auth_type')} basic, {setting('auth_token')} takes USER:PASSWORD.",
                 hint="Or set DAGLAB_USERNAME and DAGLAB_PASSWORD.",
             )
         register_secret(password)
@@ -129,7 +129,7 @@ def _retype(config: AuthConfig, auth_type: str | None, env: Mapping[str, str] | 
         return config
     if auth_type == "basic" or config.type == "basic":
         raise BadInputError(
-            f"--auth-type {auth_type} does not fit the credentials from {config.source} "
+            f"{setting('auth_type')} {auth_type} does not fit the credentials from {config.source} "
             f"({config.type})."
         )
     return config.model_copy(update={"type": auth_type, "header_name": _header_for(auth_type, env)})
