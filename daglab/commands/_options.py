@@ -288,12 +288,12 @@ def _scrub(exc: BaseException, secrets: list[str]) -> None:
     from daglab.helpers.errors import DaglabError
 
     if isinstance(exc, DaglabError):
-        from daglab.helpers.validation import sanitize_input
+        from daglab.helpers.text import clean
 
         message, hint = exc.render(cli_spelling)
-        exc.message = sanitize_input(message, "terminal")
+        exc.message = clean(message)
         if hint:
-            exc.hint = sanitize_input(hint, "terminal")
+            exc.hint = clean(hint)
         exc.args = (exc.message, *exc.args[1:])
 
 

@@ -10,12 +10,12 @@ if TYPE_CHECKING:
 
 def sanitize(text: object) -> str:
     """Text from the server, safe to print: ANSI escapes, control characters and bidi
-    overrides removed (``validation.sanitize_input``), rich markup escaped."""
+    overrides removed (``daglab.helpers.text.clean``), rich markup escaped."""
     from rich.markup import escape
 
-    from daglab.helpers.validation import sanitize_input
+    from daglab.helpers.text import clean
 
-    return escape(sanitize_input(text, "terminal"))
+    return escape(clean(text))
 
 
 def console(stderr: bool = False) -> Console:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from daglab.commands._options import GlobalOptions, err, print_json, run_async, with_global_options
-
-if TYPE_CHECKING:
-    from daglab.helpers.config import ConnectionSettings
 
 app = typer.Typer(
     help="Show, store and forget the credentials daglab sends to Dagster.",
@@ -30,75 +27,19 @@ def status(opts: GlobalOptions) -> None:
     cannot be reached.
     """
 
-    settings = opts.settings()
-    report = run_async(_check(settings))
+    from daglab.helpers.errors import AuthError, ServerError
+    from daglab.helpers.status import credentials_status
+
+    report = run_async(credentials_status(opts.settings()))
     if opts.json:
         print_json(report)
     else:
         _print_status(report)
     server = report["server"]
     if server["accepted"] is False:
-        err(f"The server rejected the credentials ({server['error']}).")
-        raise typer.Exit(5)
+        raise AuthError(f"The server rejected the credentials ({server['error']}).")
     if not server["reachable"]:
-        err(f"Cannot check the credentials: {server['error']}")
-        raise typer.Exit(3)
-
-
-async def _check(settings: ConnectionSettings) -> dict[str, Any]:
-    from daglab.helpers import errors
-    from daglab.helpers.auth import mask_secret
-    from daglab.helpers.graphql import DagsterClient
-    from daglab.helpers.queries import VERSION
-
-    auth = settings.auth
-    report: dict[str, Any] = {
-        "url": settings.url,
-        "url_source": settings.url_source,
-        "profile": settings.profile,
-        "source": settings.auth_source,
-        "type": auth.type if auth is not None else None,
-        "header": None,
-        "sends": auth.describe() if auth is not None else "no credentials",
-        "username": auth.username if auth is not None else None,
-        "token": None,
-        "token_expires_in": None,
-        "custom_headers": sorted(auth.custom_headers) if auth is not None else [],
-        "server": {"reachable": False, "accepted": None, "version": None, "error": None},
-    }
-    token_error: str | None = None
-    if auth is not None:
-        if auth.type == "basic":
-            report["header"] = "Authorization"
-            if auth.password is not None:
-                report["token"] = mask_secret(auth.password.get_secret_value())
-        elif auth.token_source != "none":
-            report["header"] = "Authorization" if auth.type == "bearer" else auth.header_name
-            manager = auth.token_manager()
-            try:
-                token = await manager.get_token()
-            except errors.DaglabError as exc:
-                token_error = exc.message
-            else:
-                report["token"] = mask_secret(token)
-                cached = manager.cached
-                if cached is not None and cached.expires_at is not None:
-                    report["token_expires_in"] = round(cached.expires_at - manager.clock())
-    server = report["server"]
-    if token_error is not None:
-        server["error"] = f"no token: {token_error}"
-        server["accepted"] = False
-        return report
-    try:
-        async with DagsterClient.from_settings(settings, max_retries=0) as client:
-            data = await client.execute(VERSION)
-    except errors.AuthError as exc:
-        server.update(reachable=True, accepted=False, error=exc.message)
-    except errors.DaglabError as exc:
-        server["error"] = exc.message
-    else:
-        server.update(reachable=True, accepted=True, version=str(data.get("version") or ""))
-    return report
+        raise ServerError(f"Cannot check the credentials: {server['error']}")
 
 
 def _print_status(report: dict[str, Any]) -> None:
@@ -160,8 +101,8 @@ def login(
     DAGLAB_AUTH_HEADER or Dagster-Cloud-Api-Token.
     """
     from daglab.helpers.auth import DAGSTER_CLOUD_HEADER, credential_key, store_token
-    from daglab.helpers.config import config_path, env_value, load_config_file
     from daglab.helpers.errors import BadInputError
+    from daglab.helpers.settings import config_path, env_value, load_config_file
 
     if opts.auth_token:
         raise BadInputError(

@@ -136,7 +136,7 @@ def discover(
     document = selected  # records: what the models' to_json() would give
 
     if output is not None:
-        from daglab.helpers.validation import safe_output_path
+        from daglab.helpers.checks import safe_output_path
 
         output = safe_output_path(output)
         _write(output, document, types[0] if as_csv else None)
@@ -208,13 +208,18 @@ def _columns(csv_type: str) -> list[str]:
 
 
 def _csv_cell(value: object) -> object:
-    """Lists as ``a,b``, tags as ``k=v,k2=v2`` (the --tags syntax), booleans as true/false."""
+    """Lists as ``a,b``, tags as ``k=v,k2=v2`` (the --tags syntax), booleans as true/false;
+    server text cleaned of escapes and control characters (``daglab.helpers.text.clean``)."""
+    from daglab.helpers.text import clean
+
     if isinstance(value, dict):
-        return ",".join(f"{k}={v}" for k, v in value.items())
+        return clean(",".join(f"{k}={v}" for k, v in value.items()))
     if isinstance(value, list):
-        return ",".join(str(v) for v in value)
+        return clean(",".join(str(v) for v in value))
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        return clean(value)
     return "" if value is None else value
 
 

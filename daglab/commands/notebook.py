@@ -78,8 +78,8 @@ def create(
 ) -> None:
     """Write a notebook from a template: a parameters cell with your choices, then the helpers
     that connect, discover, run and report. No credentials are written into it."""
+    from daglab.helpers.checks import safe_output_path
     from daglab.helpers.errors import BadInputError
-    from daglab.helpers.validation import safe_output_path
     from daglab.notebooks import NotebookError, NotebookOptions, write_notebook
 
     path = safe_output_path(path)
@@ -102,8 +102,8 @@ def create(
 def _warn_unknown_profile(name: str) -> None:
     """A profile that is not in this machine's config is allowed (the notebook may run
     elsewhere), but worth a note."""
-    from daglab.helpers.config import config_path, load_config_file
     from daglab.helpers.errors import DaglabError
+    from daglab.helpers.settings import config_path, load_config_file
 
     try:
         profiles = load_config_file(config_path()).get("profiles", {})

@@ -36,9 +36,9 @@ def register(app: typer.Typer) -> None:
 
 def _clean(text: object) -> str:
     """Server text, safe for a terminal: ANSI escapes and control characters removed."""
-    from daglab.helpers.validation import sanitize_input
+    from daglab.helpers.text import clean
 
-    return sanitize_input(text, "terminal")
+    return clean(text)
 
 
 def _elapsed(seconds: float) -> str:
@@ -197,8 +197,8 @@ def _run_sync(coro_factory: Any, held: _Held, opts: GlobalOptions) -> Any:
 
 
 def _load_config(run_config: Path | None, config_yaml: str | None) -> dict[str, Any]:
+    from daglab.helpers.checks import load_run_config, parse_config_yaml
     from daglab.helpers.errors import BadInputError
-    from daglab.helpers.validation import load_run_config, parse_config_yaml
 
     if run_config is not None and config_yaml is not None:
         raise BadInputError("Give either --run-config FILE or --config-yaml TEXT, not both.")

@@ -1,7 +1,7 @@
 """What ``daglab dev`` runs: a supervisor that keeps one DagsterServer up until told to stop.
 
 ``daglab dev up`` spawns ``python -m daglab.harness.devserver ...`` in a new session. The
-supervisor starts the server, writes the state file (``daglab.helpers.config.dev_state_path()``)
+supervisor starts the server, writes the state file (``daglab.helpers.settings.dev_state_path()``)
 once it is ready, and on SIGTERM/SIGINT stops the server and removes the file. ``daglab dev
 down`` signals the supervisor, then kills by PID whatever is left of the server's family.
 
@@ -30,7 +30,7 @@ UP_TIMEOUT = 600.0  # includes creating the Dagster environment on a fresh machi
 
 
 def state_path() -> Path:
-    from daglab.helpers.config import dev_state_path
+    from daglab.helpers.settings import dev_state_path
 
     return dev_state_path()
 
@@ -46,7 +46,7 @@ def read_raw_state() -> dict[str, Any] | None:
 
 def running_state() -> dict[str, Any] | None:
     """The state of the running dev server, or None."""
-    from daglab.helpers.config import read_dev_state
+    from daglab.helpers.settings import read_dev_state
 
     return read_dev_state()
 

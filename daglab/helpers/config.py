@@ -8,103 +8,25 @@ An empty environment variable counts as unset.
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from daglab.helpers.errors import BadInputError, ConfigFileError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from daglab.helpers.checks import check_url
+from daglab.helpers.errors import BadInputError, ConfigFileError, setting
+from daglab.helpers.settings import (
+    DEFAULT_HTTP_TIMEOUT,
+    DEFAULT_URL,
+    config_path,
+    env_value,
+    load_config_file,
+    read_dev_state,
+)
 
 if TYPE_CHECKING:
     from daglab.helpers.auth import AuthConfig
-
-DEFAULT_URL = "http://localhost:3000"
-DEFAULT_HTTP_TIMEOUT = 30.0
-
-
-def env_value(name: str, env: Mapping[str, str] | None = None) -> str | None:
-    """An environment variable, with empty counted as unset."""
-    value = (os.environ if env is None else env).get(name)
-    return value if value else None
-
-
-def config_dir(env: Mapping[str, str] | None = None) -> Path:
-    base = env_value("XDG_CONFIG_HOME", env)
-    return (Path(base) if base else Path.home() / ".config") / "daglab"
-
-
-def config_path(env: Mapping[str, str] | None = None) -> Path:
-    return config_dir(env) / "config.toml"
-
-
-def state_dir(env: Mapping[str, str] | None = None) -> Path:
-    base = env_value("XDG_STATE_HOME", env)
-    return (Path(base) if base else Path.home() / ".local" / "state") / "daglab"
-
-
-def dev_state_path(env: Mapping[str, str] | None = None) -> Path:
-    """The file a running ``daglab dev`` server describes itself in."""
-    return state_dir(env) / "dev.json"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def read_dev_state(env: Mapping[str, str] | None = None) -> dict[str, Any] | None:
-    """The running ``daglab dev`` server's state, or None if none runs."""
-    path = dev_state_path(env)
-    try:
-        state = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(state, dict) or not isinstance(state.get("url"), str):
-        return None
-    pid = state.get("pid")
-    if not isinstance(pid, int) or not _pid_alive(pid):
-        return None
-    return state
-
-
-def load_config_file(path: Path) -> dict[str, Any]:
-    """Parse config.toml; a missing file is an empty config, a malformed one exit 2."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise ConfigFileError(f"Cannot read the config file {path}: {exc.strerror}.") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigFileError(
-            f"The config file {path} is not valid TOML: {exc}.",
-            hint="Fix that line, or move the file aside.",
-        ) from None
-
-
-def check_url(url: str, origin: str) -> str:
-    """Accept an http(s) URL with an optional path prefix; return it without a trailing slash."""
-    from daglab.helpers.validation import validate_url
-
-    url = validate_url(url, f"The Dagster URL from {origin}").rstrip("/")
-    if url.endswith("/graphql"):
-        url = url[: -len("/graphql")]
-    return url
 
 
 @dataclass(frozen=True)
@@ -159,7 +81,7 @@ def resolve_connection(
     config = load_config_file(path)
 
     profile_name = profile or env_value("DAGLAB_PROFILE", environ)
-    profile_origin = "--profile" if profile else "DAGLAB_PROFILE"
+    profile_origin = setting("profile") if profile else "DAGLAB_PROFILE"
     if profile_name is None and isinstance(config.get("default_profile"), str):
         profile_name = config["default_profile"]
         profile_origin = f"default_profile in {path}"
@@ -179,14 +101,18 @@ def resolve_connection(
             raise ConfigFileError(f"[profiles.{profile_name}] in {path} must be a table.")
 
     if url:
-        resolved, source = check_url(url, "--url"), "flag --url"
+        resolved, source = check_url(url, setting("url")), "flag --url"
     elif host or port is not None:
         if port is not None and not 0 < port < 65536:
-            raise BadInputError(f"--dagster-port must be between 1 and 65535, not {port}.")
+            raise BadInputError(f"{setting('port')} must be between 1 and 65535, not {port}.")
         host = host or "localhost"
         if "://" in host:
-            raise BadInputError("--host takes a host name; use --url for a full URL.")
-        resolved = check_url(f"http://{host}:{port or 3000}", "--host/--dagster-port")
+            raise BadInputError(
+                f"{setting('host')} takes a host name; use {setting('url')} for a full URL."
+            )
+        resolved = check_url(
+            f"http://{host}:{port or 3000}", f"{setting('host')}/{setting('port')}"
+        )
         source = "flags --host/--dagster-port"
     elif env_url := env_value("DAGLAB_URL", environ):
         resolved, source = check_url(env_url, "DAGLAB_URL"), "env DAGLAB_URL"
@@ -202,7 +128,7 @@ def resolve_connection(
     if timeout is None and profile_table.get("http_timeout") is not None:
         timeout = float(profile_table["http_timeout"])
     if timeout is not None and timeout <= 0:
-        raise BadInputError("--http-timeout must be a positive number of seconds.")
+        raise BadInputError(f"{setting('http_timeout')} must be a positive number of seconds.")
 
     if config_holds_secrets(config):
         warn_if_exposed(path, "The config file")

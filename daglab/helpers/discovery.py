@@ -403,7 +403,7 @@ def match_pattern(pattern: str, key_or_name: str) -> bool:
 
 def parse_tags(text: str) -> dict[str, str]:
     """``"k=v,k2=v2"`` → ``{"k": "v", "k2": "v2"}``; raises ``BadInputError`` (exit 2)."""
-    hint = "Write tags as key=value pairs separated by commas, e.g. --tags domain=sales,tier=gold."
+    hint = "Write tags as key=value pairs separated by commas, e.g. domain=sales,tier=gold."
     tags: dict[str, str] = {}
     if not text.strip():
         raise BadInputError("No tags given.", hint=hint)

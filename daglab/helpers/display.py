@@ -8,15 +8,15 @@ characters are stripped before it goes to a terminal.
 from __future__ import annotations
 
 import html
-import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, SupportsIndex, TypeVar, overload
 
+from daglab.helpers.text import clean as _clean_text
+
 T = TypeVar("T")
 
-_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MAX_CELL = 200
 
 _STATUS_COLORS = {
@@ -31,8 +31,9 @@ _STATUS_COLORS = {
 
 
 def clean(value: object) -> str:
-    """Text safe for a terminal: no escape sequences or control characters."""
-    return _CONTROL.sub("", "" if value is None else str(value))
+    """Text safe for a terminal or a notebook: no escape sequences, control characters or
+    bidi overrides (``daglab.helpers.text.clean``, the one sanitizer)."""
+    return _clean_text(value)
 
 
 def format_bytes(value: int | float | None) -> str:

@@ -21,9 +21,12 @@ import httpx
 
 from daglab import __version__
 from daglab.helpers import errors
-from daglab.helpers.auth import AuthConfig, redact_headers, redact_text
-from daglab.helpers.config import DEFAULT_HTTP_TIMEOUT, ConnectionSettings, check_url
+from daglab.helpers.auth import AuthConfig, HeaderAuth, redact_headers, redact_text
+from daglab.helpers.checks import check_url
+from daglab.helpers.config import ConnectionSettings
+from daglab.helpers.errors import setting
 from daglab.helpers.queries import VERSION, Document
+from daglab.helpers.settings import DEFAULT_HTTP_TIMEOUT
 
 log = logging.getLogger("daglab.http")
 
@@ -124,8 +127,9 @@ class DagsterClient:
         self._version: str | None = None
         self._version_lock = asyncio.Lock()
         self._secrets = auth.secrets() if auth is not None else []
+        http_timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
         self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            timeout=http_timeout,
             transport=transport,
             verify=(
                 True
@@ -134,15 +138,33 @@ class DagsterClient:
                 if self.url.startswith("https://")
                 else _plain_context()
             ),
-            auth=auth.httpx_auth(origin=self.url) if auth is not None else None,
+            auth=(
+                HeaderAuth(auth, origin=self.url, transport=transport, timeout=http_timeout)
+                if auth is not None
+                else None
+            ),
             headers={"User-Agent": f"daglab/{__version__}", **(headers or {})},
             follow_redirects=False,
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
         )
 
     @classmethod
-    def from_settings(cls, settings: ConnectionSettings, **kwargs: Any) -> DagsterClient:
-        return cls(settings.url, auth=settings.auth, timeout=settings.http_timeout, **kwargs)
+    def from_settings(
+        cls,
+        settings: ConnectionSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        **kwargs: Any,
+    ) -> DagsterClient:
+        """A client for the target ``settings`` resolved; ``transport`` carries its requests
+        (the token endpoint's too), e.g. ``MockDagster().transport()`` in tests."""
+        return cls(
+            settings.url,
+            auth=settings.auth,
+            timeout=settings.http_timeout,
+            transport=transport,
+            **kwargs,
+        )
 
     async def __aenter__(self) -> DagsterClient:
         return self
@@ -188,7 +210,7 @@ class DagsterClient:
                 if attempt >= self.max_retries:
                     raise errors.UnreachableError(
                         f"Cannot reach the Dagster server at {self.url}: {self._describe(exc)}.",
-                        hint="Is the webserver running and the URL right? (--url, DAGLAB_URL)",
+                        hint=f"Is the webserver running and the URL right? ({setting('url')}, DAGLAB_URL)",
                     ) from None
                 delay = self._backoff(attempt)
             except httpx.TimeoutException as exc:
@@ -196,7 +218,7 @@ class DagsterClient:
                     raise errors.RequestTimeoutError(
                         f"The Dagster server at {self.url} did not answer within "
                         f"{self.timeout:g}s ({type(exc).__name__}).",
-                        hint="Raise --http-timeout if the server is just slow.",
+                        hint=f"Raise {setting('http_timeout')} if the server is just slow.",
                     ) from None
                 delay = self._backoff(attempt)
             except httpx.TransportError as exc:
@@ -248,7 +270,10 @@ class DagsterClient:
             verb = "rejected the credentials" if status == 401 else "denied access"
             raise errors.AuthError(
                 f"The server {verb} (HTTP {status}). Credentials used: {source}.",
-                hint="Check the token (--auth-token, DAGLAB_TOKEN, DAGSTER_CLOUD_API_TOKEN or the profile).",
+                hint=(
+                    f"Check the token ({setting('auth_token')}, DAGLAB_TOKEN, "
+                    "DAGSTER_CLOUD_API_TOKEN or the profile)."
+                ),
             )
         if status in (301, 302, 303, 307, 308):
             location = redact_text(response.headers.get("location", "?"), self._secrets)
@@ -256,7 +281,7 @@ class DagsterClient:
                 f"The server redirected {what} to {location} (HTTP {status}); daglab does not "
                 "follow redirects, so credentials never go to another host.",
                 status,
-                hint="Use the final URL with --url.",
+                hint=f"Use the final URL as {setting('url')}.",
             )
         try:
             payload = response.json()

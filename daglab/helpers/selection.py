@@ -20,16 +20,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from daglab.helpers.errors import SelectionError
+from daglab.helpers.errors import BadInputError, SelectionError, setting
+from daglab.helpers.text import CONTROL_CHARS
 
 __all__ = [
     "SelectionSyntaxError",
     "parse_selection",
     "resolve_selection",
     "select_assets",
+    "validate_asset_selection",
 ]
+
+SelectionKind = Literal["keys", "pattern", "select"]
+_KEY_PART_FORBIDDEN = re.compile(r"[\s,*?\[\]\"'\x00-\x1f\x7f]")
 
 
 class SelectableAsset(Protocol):
@@ -447,3 +452,66 @@ def resolve_selection(node: Node, assets: Iterable[SelectableAsset]) -> list[str
 def select_assets(text: str, assets: Iterable[SelectableAsset]) -> list[str]:
     """Parse ``text`` and return the keys it selects among ``assets``."""
     return resolve_selection(parse_selection(text), assets)
+
+
+def validate_asset_selection(text: str, kind: SelectionKind = "select") -> Any:
+    """Check the syntax of an asset selection; return what it parses to.
+
+    ``keys``: comma-separated slash-joined keys (``orders/raw_orders,customers/raw``), returned
+    as a list of keys. ``pattern``: one shell-style pattern (``orders/*``), returned as is.
+    ``select``: Dagster's selection language, returned as the parsed tree (see
+    ``parse_selection``). A syntax error is a ``SelectionSyntaxError`` whose
+    ``position`` is the 0-based offset of the problem.
+    """
+    if not isinstance(text, str):
+        raise SelectionError("An asset selection must be text.")
+    if kind == "select":
+        if not text.strip():
+            raise SelectionSyntaxError("the selection is empty", text, 0)
+        try:
+            return parse_selection(text)
+        except RecursionError:
+            raise SelectionSyntaxError("the selection is nested too deeply", text, 0) from None
+    if kind == "pattern":
+        if not text.strip():
+            raise SelectionSyntaxError("the pattern is empty", text, 0)
+        bad = CONTROL_CHARS.search(text) or re.search(r"[\r\n\t,]", text)
+        if bad:
+            raise SelectionSyntaxError(
+                "a pattern is one glob like orders/* (no commas or control characters)",
+                text,
+                bad.start(),
+            )
+        return text.strip()
+    if kind != "keys":
+        raise BadInputError(f"Unknown selection kind {str(kind)[:20]!r}.")
+    keys: list[str] = []
+    offset = 0
+    for item in text.split(","):
+        stripped = item.strip()
+        start = offset + (len(item) - len(item.lstrip()))
+        if not stripped:
+            raise SelectionSyntaxError("expected an asset key, found nothing", text, start)
+        part_offset = start
+        for part in stripped.split("/"):
+            if not part:
+                raise SelectionSyntaxError(
+                    "an asset key has an empty part (a leading, trailing or doubled '/')",
+                    text,
+                    part_offset,
+                )
+            bad = _KEY_PART_FORBIDDEN.search(part)
+            if bad:
+                what = (
+                    f"a wildcard (use {setting('pattern')})"
+                    if bad.group() in "*?[]"
+                    else (f"the character {bad.group()!r}")
+                )
+                raise SelectionSyntaxError(
+                    f"an asset key may not contain {what}", text, part_offset + bad.start()
+                )
+            part_offset += len(part) + 1
+        if stripped not in keys:
+            keys.append(stripped)
+        offset += len(item) + 1
+    return keys

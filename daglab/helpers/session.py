@@ -37,6 +37,8 @@ from daglab.helpers.performance import PerformanceMetrics, track_async
 from daglab.helpers.progress import Progress, _QueuedProgress, open_progress
 
 if TYPE_CHECKING:
+    import httpx
+
     from daglab.helpers.models import (
         AssetInfo,
         JobInfo,
@@ -98,14 +100,20 @@ def _target_key(settings: ConnectionSettings) -> tuple[str, str, str]:
 
 
 class Session:
-    """Target, clients and caches shared by every helper call in this process."""
+    """Target, clients and caches shared by every helper call in this process.
 
-    def __init__(self) -> None:
+    ``transport`` carries the requests of every client the session makes, unless ``connect``
+    names another (the test seam: ``Session(transport=MockDagster().transport())``).
+    """
+
+    def __init__(self, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._lock = threading.RLock()
         self._settings: ConnectionSettings | None = None
         self._explicit = False
+        self._default_transport = transport
+        self._transport = transport
         self._clients: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, dict[tuple[str, str, str], DagsterClient]
+            asyncio.AbstractEventLoop, dict[tuple[object, ...], DagsterClient]
         ] = weakref.WeakKeyDictionary()
 
     def settings(self) -> ConnectionSettings:
@@ -115,9 +123,16 @@ class Session:
                 _state.remember_target(self._settings)
             return self._settings
 
-    def set_settings(self, settings: ConnectionSettings, *, explicit: bool) -> None:
+    def set_settings(
+        self,
+        settings: ConnectionSettings,
+        *,
+        explicit: bool,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         with self._lock:
             self._settings = settings
+            self._transport = self._default_transport if transport is None else transport
             self._explicit = self._explicit or explicit
         _state.remember_target(settings)
 
@@ -129,14 +144,14 @@ class Session:
         """The pooled client for the current target on the running event loop."""
         loop = asyncio.get_running_loop()
         settings = self.settings()
-        key = _target_key(settings)
         with self._lock:
+            key = (*_target_key(settings), self._transport)
             for stale in [lp for lp in list(self._clients) if lp.is_closed()]:
                 self._clients.pop(stale, None)
             per_loop = self._clients.setdefault(loop, {})
             client = per_loop.get(key)
             if client is None:
-                client = DagsterClient.from_settings(settings)
+                client = DagsterClient.from_settings(settings, transport=self._transport)
                 per_loop[key] = client
             return client
 
@@ -200,15 +215,17 @@ async def connect(
     http_timeout: float | None = None,
     state_path: str | os.PathLike[str] | None = None,
     check: bool = True,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> Connection:
     """Choose the Dagster server the helpers talk to (same resolution as the CLI: arguments,
     then ``DAGLAB_URL``/``DAGLAB_TOKEN``/``DAGLAB_PROFILE``, the profile, a running
     ``daglab dev``, ``http://localhost:3000``) and, with ``check``, make sure it answers.
 
     ``state_path`` saves the session state there (see ``daglab.helpers.state``).
+    ``transport`` (an ``httpx.AsyncBaseTransport``) carries every request of the session's
+    clients, e.g. ``MockDagster().transport()`` in tests.
     """
     from daglab.helpers.discovery import discover_locations as _discover_locations
-    from daglab.helpers.queries import VERSION
 
     settings = resolve_connection(
         url=url,
@@ -221,14 +238,13 @@ async def connect(
     )
     if state_path is not None:
         _state.set_path(state_path)
-    _session.set_settings(settings, explicit=True)
+    _session.set_settings(settings, explicit=True, transport=transport)
     install_formatters()
     version = None
     locations: list[LocationInfo] = []
     if check:
         client = _client()
-        data = await client.execute(VERSION)
-        version = str(data.get("version") or "")
+        version = await client.server_version()
         locations = await _discover_locations(client)
     return Connection(
         url=settings.url,
@@ -309,7 +325,7 @@ async def discover_assets(
 
 def load_config_from_file(config_path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a run-config file (YAML, or JSON for ``.json``); a parse error names the line."""
-    from daglab.helpers.validation import load_run_config
+    from daglab.helpers.checks import load_run_config
 
     return load_run_config(Path(config_path))
 

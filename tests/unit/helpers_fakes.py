@@ -1,7 +1,15 @@
 """A tiny in-process stand-in for a Dagster GraphQL endpoint, and a clean helper session.
 
 Used by the unit tests of the notebook helpers (``daglab.helpers``, ``.sync``, ``.state``):
-they need a server that answers a handful of named operations, not a real Dagster.
+they need a server that answers a handful of named operations, not a real Dagster. It
+reaches the helpers through the test seam (``Session(transport=...)``, as
+``connect(transport=...)`` does), not by replacing any of daglab's code.
+
+Why not the strawberry mock (``daglab.harness.mock.MockDagster``): these tests assert on
+data of their own that the mock's fixture project does not hold (exactly two jobs,
+``orders_job`` with an HTML-bearing description, runs in any status a test sets, version
+1.13.0), and on failures the mock cannot make (a transport that raises ``ConnectError``
+on every request once a test says so).
 """
 
 from __future__ import annotations
@@ -30,9 +38,19 @@ class FakeDagster:
             {"name": "config_job", "description": None, "tags": []},
         ]
         self.requests: list[str] = []
-        self.connections_opened = 0
         self.fail_with: type[Exception] | None = None
         self._lock = threading.Lock()
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handler)
+
+    @property
+    def connections_opened(self) -> int:
+        """How many clients the helper session holds (one pooled client per target and loop)."""
+        from daglab.helpers import session
+
+        clients = session.get_session()._clients
+        return sum(len(per_loop) for per_loop in list(clients.values()))
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         with self._lock:
@@ -139,20 +157,11 @@ def fresh_session(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
 
 @pytest.fixture
 def fake_dagster(monkeypatch: pytest.MonkeyPatch, fresh_session: None) -> FakeDagster:
-    """Every client the helpers create talks to a FakeDagster (at http://dagster.test)."""
-    from daglab.helpers.graphql import DagsterClient
+    """The helper session talks to a FakeDagster (at http://dagster.test) through its
+    transport."""
+    from daglab.helpers import session
 
     fake = FakeDagster()
-
-    def from_settings(cls: type[DagsterClient], settings: Any, **kwargs: Any) -> DagsterClient:
-        fake.connections_opened += 1
-        return cls(
-            settings.url,
-            auth=settings.auth,
-            transport=httpx.MockTransport(fake.handler),
-            max_retries=0,
-        )
-
-    monkeypatch.setattr(DagsterClient, "from_settings", classmethod(from_settings))
+    monkeypatch.setattr(session, "_session", session.Session(transport=fake.transport()))
     monkeypatch.setenv("DAGLAB_URL", "http://dagster.test")
     return fake

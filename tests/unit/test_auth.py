@@ -23,7 +23,6 @@ import httpx
 import pytest
 
 from daglab.harness.mock import MockDagster
-from daglab.helpers import auth as auth_mod
 from daglab.helpers.auth import (
     DAGSTER_CLOUD_HEADER,
     AuthConfig,
@@ -38,6 +37,7 @@ from daglab.helpers.auth import (
     resolve_auth,
     store_token,
 )
+from daglab.helpers.auth import store as auth_store
 from daglab.helpers.config import resolve_connection
 from daglab.helpers.errors import (
     EXIT_AUTH,
@@ -499,7 +499,7 @@ def test_a_hanging_keyring_falls_back_to_the_file_quickly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "keyring", FakeKeyring(hang=5))
-    monkeypatch.setattr(auth_mod, "KEYRING_TIMEOUT", 0.2)
+    monkeypatch.setattr(auth_store, "KEYRING_TIMEOUT", 0.2)
     started = time.monotonic()
     stored = store_token("url:http://x", "hang-token-1", env={"XDG_CONFIG_HOME": str(tmp_path)})
     assert time.monotonic() - started < 2

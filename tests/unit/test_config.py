@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from daglab.helpers import errors
-from daglab.helpers.config import DEFAULT_URL, ConnectionSettings, resolve_connection
+from daglab.helpers.config import ConnectionSettings, resolve_connection
+from daglab.helpers.settings import DEFAULT_URL
 
 TOKEN = "tok_resolution_5e4f3a2b1c"
 
@@ -120,12 +121,12 @@ def test_host_and_port_flags(home: Path) -> None:
 
 @pytest.mark.parametrize("port", [0, 70000, -1])
 def test_port_out_of_range_is_bad_input(home: Path, port: int) -> None:
-    with pytest.raises(errors.BadInputError, match="--dagster-port"):
+    with pytest.raises(errors.BadInputError, match="port="):
         resolve(home, port=port)
 
 
 def test_host_with_a_scheme_is_bad_input(home: Path) -> None:
-    with pytest.raises(errors.BadInputError, match="--url"):
+    with pytest.raises(errors.BadInputError, match="url="):
         resolve(home, host="http://box")
 
 
@@ -201,7 +202,7 @@ def test_profile_auth_table(home: Path) -> None:
 
 def test_profile_http_timeout_must_be_positive(home: Path) -> None:
     write_config(home, '[profiles.p]\nurl = "http://x:1"\nhttp_timeout = 0\n')
-    with pytest.raises(errors.BadInputError, match="http-timeout"):
+    with pytest.raises(errors.BadInputError, match="http_timeout="):
         resolve(home, profile="p")
 
 
@@ -220,7 +221,7 @@ def test_bad_url_scheme_is_bad_input(home: Path, url: str) -> None:
     with pytest.raises(errors.BadInputError) as caught:
         resolve(home, url=url)
     assert caught.value.exit_code == errors.EXIT_BAD_INPUT
-    assert "--url" in caught.value.message
+    assert "url=" in str(caught.value)
 
 
 def test_bad_url_in_env_names_the_variable(home: Path) -> None:

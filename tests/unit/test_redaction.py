@@ -34,6 +34,7 @@ from daglab.commands import _options
 from daglab.harness.mock import MockDagster
 from daglab.helpers import auth as auth_mod
 from daglab.helpers.auth import DAGSTER_CLOUD_HEADER, AuthConfig, HeaderAuth, TokenManager
+from daglab.helpers.auth import secrets as auth_secrets
 from daglab.helpers.config import resolve_connection
 from daglab.helpers.graphql import DagsterClient
 from daglab.helpers.queries import VERSION
@@ -191,8 +192,8 @@ class Sweep:
         self.config.chmod(0o600)
 
     def run(self, label: str, argv: list[str], env: dict[str, str], stdin: str = "") -> Outcome:
-        auth_mod._registry.clear()  # a fresh process knows no secrets yet
-        auth_mod._warned_paths.clear()
+        auth_secrets._registry.clear()  # a fresh process knows no secrets yet
+        auth_secrets._warned_paths.clear()
         auth_mod.reset_token_managers()
         base = isolated_env(self.tmp_path, DAGLAB_KEYRING="0")
         with self.monkeypatch.context() as m:

@@ -13,9 +13,10 @@ import pytest
 from daglab.commands._options import cli_spelling
 from daglab.harness.mock import MockDagster
 from daglab.helpers import errors, runs
+from daglab.helpers.checks import load_run_config, parse_config_yaml
 from daglab.helpers.models import AssetInfo
 from daglab.helpers.runs import ProgressEvent, RunTarget
-from daglab.helpers.validation import load_run_config, parse_config_yaml, validate_run_config
+from daglab.helpers.validation import validate_run_config
 from tests.conftest import run_cli
 
 fresh_session = helpers_fakes.fresh_session

@@ -18,18 +18,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from daglab.helpers.auth import AuthConfig, parse_header_flags, parse_token_output
-from daglab.helpers.config import check_url
-from daglab.helpers.discovery import parse_tags
-from daglab.helpers.errors import BadInputError, DaglabError, SelectionError
-from daglab.helpers.validation import (
+from daglab.helpers.checks import (
     YamlSyntaxError,
+    check_url,
     safe_filename,
     safe_output_path,
     sanitize_input,
-    validate_asset_selection,
     validate_url,
     validate_yaml_config,
 )
+from daglab.helpers.discovery import parse_tags
+from daglab.helpers.errors import BadInputError, DaglabError, SelectionError
+from daglab.helpers.selection import validate_asset_selection
 
 FUZZ = settings(
     max_examples=int(os.environ.get("DAGLAB_FUZZ_EXAMPLES", "200")),
@@ -372,8 +372,8 @@ def test_every_document_is_a_literal() -> None:
 
 @pytest.mark.parametrize("text", ["a: 2024-13-45", "[" * 5000])
 def test_run_config_text_yaml_cannot_build_is_bad_input(text: str) -> None:
+    from daglab.helpers.checks import parse_config_yaml
     from daglab.helpers.errors import ConfigFileError
-    from daglab.helpers.validation import parse_config_yaml
 
     with pytest.raises(ConfigFileError, match="Cannot parse the run config"):
         parse_config_yaml(text)

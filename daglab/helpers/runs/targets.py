@@ -105,7 +105,7 @@ async def resolve_job(
 def split_asset_keys(text: str | Iterable[str]) -> list[str]:
     """``"a/b, c/d"`` (or a list) → ``["a/b", "c/d"]``; duplicates dropped, order kept."""
     if isinstance(text, str):
-        from daglab.helpers.validation import validate_asset_selection
+        from daglab.helpers.selection import validate_asset_selection
 
         return list(validate_asset_selection(text, "keys"))
     items = list(text)

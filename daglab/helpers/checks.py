@@ -1,0 +1,286 @@
+"""Input checks: run-config text and files, YAML, URLs, output paths and file names.
+
+Ground floor: what a user (or a server) hands daglab is checked here before anything is
+sent or written. A problem is a ``BadInputError`` (or ``ConfigFileError``) that names where
+the input came from, never a secret it may hold. Server text for display is cleaned by
+``daglab.helpers.text.clean``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from daglab.helpers import errors
+from daglab.helpers.text import CONTROL_CHARS, ESCAPE_SEQUENCES, clean
+
+__all__ = [
+    "MAX_URL_LENGTH",
+    "InputContext",
+    "YamlSyntaxError",
+    "check_url",
+    "load_run_config",
+    "parse_config_yaml",
+    "safe_filename",
+    "safe_output_path",
+    "sanitize_input",
+    "validate_url",
+    "validate_yaml_config",
+]
+
+InputContext = Literal["terminal", "line", "url", "path", "filename", "header"]
+
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f/\\:*?\"<>|\u202a-\u202e\u2066-\u2069]")
+MAX_URL_LENGTH = 2048
+
+
+def parse_config_yaml(text: str, source: str = "--config-yaml") -> dict[str, Any]:
+    """Parse run-config text (YAML, or JSON which YAML reads too) into a mapping.
+
+    ``source`` names where the text came from in error messages. Empty text is ``{}``.
+    """
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}, line {mark.line + 1}, column {mark.column + 1}" if mark else source
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise errors.ConfigFileError(
+            f"Cannot parse the run config in {where}: {problem}.",
+            hint="Run config is YAML or JSON, e.g. 'ops: {process_rows: {config: {rows: 3}}}'.",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise errors.ConfigFileError(f"Cannot parse the run config in {source}: {exc}.") from None
+    except (ValueError, RecursionError) as exc:  # e.g. a date like 2024-13-45, or deep nesting
+        raise errors.ConfigFileError(
+            f"Cannot parse the run config in {source}: {exc or type(exc).__name__}.",
+            hint="Quote values YAML would read as dates or numbers.",
+        ) from None
+    return _as_mapping(value, source)
+
+
+def _parse_json(text: str, source: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise errors.ConfigFileError(
+            f"Cannot parse the run config in {source}, line {exc.lineno}, column {exc.colno}: "
+            f"{exc.msg}."
+        ) from None
+    return _as_mapping(value, source)
+
+
+def _as_mapping(value: object, source: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise errors.ConfigFileError(
+            f"The run config in {source} must be a mapping (like 'ops: ...'), "
+            f"not a {type(value).__name__}."
+        )
+    return value
+
+
+def load_run_config(path: str | Path) -> dict[str, Any]:
+    """Read a run-config file: JSON if it ends in ``.json``, YAML otherwise."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise errors.ConfigFileError(f"No run-config file at {file}.") from None
+    except IsADirectoryError:
+        raise errors.ConfigFileError(f"{file} is a directory, not a run-config file.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise errors.ConfigFileError(f"Cannot read the run-config file {file}: {exc}.") from None
+    if file.suffix.lower() == ".json":
+        return _parse_json(text, str(file))
+    return parse_config_yaml(text, str(file))
+
+
+class YamlSyntaxError(errors.ConfigFileError):
+    """YAML text does not parse; ``line`` and ``column`` are 1-based (None if unknown)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str,
+        line: int | None = None,
+        column: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.source = source
+        self.line = line
+        self.column = column
+
+
+def validate_yaml_config(
+    text: str, source: str = "<text>", *, require_mapping: bool = False
+) -> Any:
+    """Parse YAML ``text`` (JSON too) and return its value; empty text is ``None``.
+
+    A syntax error is a ``YamlSyntaxError`` naming ``source``, the line and the column.
+    Only plain data is built (no Python objects). With ``require_mapping`` the top level
+    must be a mapping (as a run config is); ``{}`` is returned for empty text then.
+    """
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        column = mark.column + 1 if mark is not None else None
+        where = f"{source}, line {line}, column {column}" if line is not None else source
+        problem = sanitize_input(str(exc.problem or exc.context or "invalid YAML"), "line")
+        raise YamlSyntaxError(
+            f"Cannot parse YAML in {where}: {problem}.",
+            source=source,
+            line=line,
+            column=column,
+            hint="Check the indentation and quoting on that line.",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise YamlSyntaxError(
+            f"Cannot parse YAML in {source}: {sanitize_input(str(exc), 'line')[:200]}.",
+            source=source,
+        ) from None
+    except RecursionError:
+        raise YamlSyntaxError(
+            f"Cannot parse YAML in {source}: nested too deeply.", source=source
+        ) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date like 2024-13-45
+        raise YamlSyntaxError(
+            f"Cannot parse YAML in {source}: {sanitize_input(str(exc), 'line')[:200]}.",
+            source=source,
+        ) from None
+    if require_mapping:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise errors.ConfigFileError(
+                f"The YAML in {source} must be a mapping (like 'ops: ...'), "
+                f"not a {type(value).__name__}."
+            )
+    return value
+
+
+def validate_url(url: str, origin: str = "the URL") -> str:
+    """``url`` if it is an http(s) URL naming a host; ``BadInputError`` otherwise.
+
+    Refused: other schemes (``file:``, ``javascript:`` ...), credentials in the URL (they
+    would show wherever the URL is printed), whitespace and control characters, a query or
+    fragment, a bad port. The message names ``origin``, never the URL (it may hold a secret).
+    """
+    import httpx
+
+    example = "For example: http://localhost:3000 or https://org.dagster.cloud/prod"
+    if not isinstance(url, str) or not url:
+        raise errors.BadInputError(f"{origin} is empty; it must be an http(s) URL.", hint=example)
+    if len(url) > MAX_URL_LENGTH:
+        raise errors.BadInputError(f"{origin} is longer than {MAX_URL_LENGTH} characters.")
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise errors.BadInputError(f"{origin} contains whitespace or control characters.")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        hostname = parts.hostname
+    except ValueError:
+        raise errors.BadInputError(f"{origin} is not a valid URL.", hint=example) from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise errors.BadInputError(
+            f"{origin} must start with http:// or https:// and name a host.", hint=example
+        )
+    if "@" in parts.netloc:
+        raise errors.BadInputError(
+            f"{origin} carries credentials (user:password@); daglab does not take them there.",
+            hint="Use DAGLAB_USERNAME/DAGLAB_PASSWORD or the profile's auth table instead.",
+        )
+    if not hostname:
+        raise errors.BadInputError(f"{origin} names no host.", hint=example)
+    if port == 0:
+        raise errors.BadInputError(f"{origin} has port 0; use a port from 1 to 65535.")
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise errors.BadInputError(
+            f"{origin} has a query or fragment; give the webserver's base URL.", hint=example
+        )
+    try:
+        httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, UnicodeError):
+        raise errors.BadInputError(f"{origin} is not a valid URL.", hint=example) from None
+    return url
+
+
+def safe_filename(name: str, default: str = "untitled") -> str:
+    """One file-name component made from server text: no separators, no leading dots."""
+    clean = _UNSAFE_NAME.sub("_", ESCAPE_SEQUENCES.sub("", str(name)))
+    clean = re.sub(r"_+", "_", clean).strip(" ._")
+    clean = clean[:200].rstrip(" .")
+    return clean or default
+
+
+def safe_output_path(path: str | os.PathLike[str], *, base: Path | None = None) -> Path:
+    """Where to write ``path`` (``--output``, notebooks), as an absolute, normalized path.
+
+    ``..`` is resolved lexically, so the file written is the one the user reads in the
+    path. With ``base`` the result (symlinks resolved) must stay inside ``base``.
+    """
+    text = os.fspath(path)
+    if not text or CONTROL_CHARS.search(text) or any(ch in text for ch in "\r\n\t"):
+        raise errors.BadInputError("The output path is empty or contains control characters.")
+    try:
+        expanded = Path(text).expanduser()
+    except RuntimeError:  # ~name of a user that does not exist
+        raise errors.BadInputError("The output path names an unknown home directory.") from None
+    if base is not None and not expanded.is_absolute():
+        expanded = Path(base) / expanded
+    target = Path(os.path.normpath(os.path.abspath(expanded)))
+    if base is not None:
+        root = Path(os.path.realpath(base))
+        real = Path(os.path.realpath(target))
+        if real != root and root not in real.parents:
+            raise errors.BadInputError(
+                f"The path {sanitize_input(text, 'line')} leads outside {root}.",
+                hint="Give a path inside that directory.",
+            )
+    return target
+
+
+def sanitize_input(text: object, context: InputContext = "terminal") -> str:
+    """Make ``text`` safe for where it goes.
+
+    ``terminal``: ANSI/VT escapes, control characters (but newline and tab) and bidi
+    overrides removed. ``line``: the same, on one line. ``url``: checked by ``validate_url``.
+    ``path``: ``safe_output_path`` as text. ``filename``: ``safe_filename``. ``header``: an
+    HTTP header value, refused if it has a line break or NUL. GraphQL documents are never
+    built from text: values travel as variables.
+    """
+    value = str(text)
+    if context in ("terminal", "line"):
+        return clean(value, one_line=context == "line")
+    if context == "url":
+        return validate_url(value)
+    if context == "path":
+        return str(safe_output_path(value))
+    if context == "filename":
+        return safe_filename(value)
+    if context == "header":
+        if any(ch in value for ch in "\r\n\x00"):
+            raise errors.BadInputError("A header value may not contain a line break or NUL.")
+        return value
+    raise errors.BadInputError(f"Unknown input context {str(context)[:20]!r}.")
+
+
+def check_url(url: str, origin: str) -> str:
+    """Accept an http(s) URL with an optional path prefix; return it without a trailing slash."""
+    url = validate_url(url, f"The Dagster URL from {origin}").rstrip("/")
+    if url.endswith("/graphql"):
+        url = url[: -len("/graphql")]
+    return url

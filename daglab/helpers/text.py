@@ -1,0 +1,39 @@
+"""The one sanitizer of text that comes from a server (or any other untrusted source).
+
+Used for the terminal, the notebook and CSV alike: ANSI/VT escape sequences (CSI, and
+OSC/DCS/SOS/PM/APC strings up to their terminator, so an OSC 8 link loses its target too),
+two-character escapes, C0/C1 control characters but newline and tab, and the bidirectional
+overrides and marks that make text display differently from what it is.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["CONTROL_CHARS", "ESCAPE_SEQUENCES", "clean"]
+
+# CSI (ESC [ or 8-bit 0x9b); OSC/DCS/SOS/PM/APC strings up to their terminator (BEL or ST);
+# two-character escapes.
+ESCAPE_SEQUENCES = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -~]?"
+)
+# Single control characters (but newline and tab), LRM/RLM, bidi embeddings, overrides, isolates.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS = re.compile(r"[\n\t]+")
+
+
+def clean(text: object, *, one_line: bool = False) -> str:
+    """``text`` safe to show: no escape sequences, control characters or bidi overrides.
+
+    Newlines and tabs stay, unless ``one_line`` (then each run of them is one space).
+    ``None`` is the empty string.
+    """
+    if text is None:
+        return ""
+    value = str(text).replace("\r\n", "\n")
+    value = CONTROL_CHARS.sub("", ESCAPE_SEQUENCES.sub("", value))
+    if one_line:
+        value = _LINE_BREAKS.sub(" ", value)
+    return value
