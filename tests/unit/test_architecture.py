@@ -1,0 +1,68 @@
+"""The architecture as written down matches the tree: every module of the library sits on a
+floor of the import-linter contract (so none escapes the layering), and docs/architecture.md
+names exactly the modules that exist."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+REPO = Path(__file__).resolve().parents[2]
+HELPERS = REPO / "daglab" / "helpers"
+
+
+def _library_modules() -> set[str]:
+    """The modules and packages directly in daglab/helpers (``runs`` for ``runs/``)."""
+    names = {p.stem for p in HELPERS.glob("*.py") if p.stem != "__init__"}
+    names |= {p.name for p in HELPERS.iterdir() if (p / "__init__.py").exists()}
+    return names
+
+
+def _floors() -> list[set[str]]:
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())
+    contracts = config["tool"]["importlinter"]["contracts"]
+    (layers,) = [c["layers"] for c in contracts if c.get("containers") == ["daglab.helpers"]]
+    return [{name.strip() for name in re.split(r"[|:]", floor)} for floor in layers]
+
+
+def test_every_library_module_is_on_a_floor_of_the_layers_contract() -> None:
+    on_floors = set().union(*_floors())
+    assert on_floors == _library_modules(), (
+        "add new modules to the layers contract in pyproject.toml, on their floor"
+    )
+
+
+def test_each_module_is_on_one_floor_only() -> None:
+    floors = _floors()
+    assert sum(len(f) for f in floors) == len(set().union(*floors))
+
+
+def test_docs_architecture_names_the_modules_that_exist() -> None:
+    text = (REPO / "docs" / "architecture.md").read_text()
+    table = text.split("## The library's floors")[1].split("### ")[0]
+    named: set[str] = set()
+    for row in table.splitlines():
+        if not row.startswith("|") or "---" in row:
+            continue
+        cells = row.split("|")
+        if len(cells) < 3:
+            continue
+        cell = cells[2]
+        for package, inside in re.findall(r"`([a-z_]+)/` \(([^)]*)\)", cell):
+            submodules = {p.stem for p in (HELPERS / package).glob("*.py")} - {"__init__"}
+            assert set(re.findall(r"`([a-z_]+)`", inside)) == submodules, package
+        named |= set(re.findall(r"`([a-z_]+)/?`", re.sub(r"\([^)]*\)", "", cell)))
+    assert named - {"__init__"} == _library_modules()
+
+
+def test_docs_architecture_names_the_packages_that_exist() -> None:
+    text = (REPO / "docs" / "architecture.md").read_text()
+    packages = {p.name for p in (REPO / "daglab").iterdir() if (p / "__init__.py").exists()}
+    for package in packages:
+        assert f"{package}/" in text, package
