@@ -175,8 +175,11 @@ def _report(exc: BaseException) -> int:
     return EXIT_SERVER
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+def main(argv: list[str] | None = None, *, transport: Any = None) -> None:
+    """Console-script entry point. ``transport`` (an ``httpx.AsyncBaseTransport``) is the test
+    seam: every client the command makes sends its requests there, e.g. to the mock in-process
+    (``main(["discover", "--url", mock.url], transport=mock.transport())``)."""
+    _options.state.transport = transport
     # One command's allocations come in bursts (10,000 assets parse into about a million
     # objects) and the process is short-lived: collect the young generation every 50,000
     # allocations instead of every 700, and never again scan what start-up imported.

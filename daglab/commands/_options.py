@@ -60,14 +60,16 @@ class GlobalOptions:
     def client(self, settings: ConnectionSettings | None = None) -> DagsterClient:
         from daglab.helpers.graphql import DagsterClient
 
-        return DagsterClient.from_settings(settings or self.settings())
+        return DagsterClient.from_settings(settings or self.settings(), transport=state.transport)
 
 
 class _State:
-    """What the error handler in cli.py needs to know about the running command."""
+    """What the error handler in cli.py needs to know about the running command, and the
+    transport ``cli.main(..., transport=)`` hands every client (the test seam)."""
 
     verbose: bool = False
     json: bool = False
+    transport: Any = None
 
 
 state = _State()

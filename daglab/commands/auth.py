@@ -7,7 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
-from daglab.commands._options import GlobalOptions, err, print_json, run_async, with_global_options
+from daglab.commands._options import (
+    GlobalOptions,
+    err,
+    print_json,
+    run_async,
+    state,
+    with_global_options,
+)
 
 app = typer.Typer(
     help="Show, store and forget the credentials daglab sends to Dagster.",
@@ -30,7 +37,7 @@ def status(opts: GlobalOptions) -> None:
     from daglab.helpers.errors import AuthError, ServerError
     from daglab.helpers.status import credentials_status
 
-    report = run_async(credentials_status(opts.settings()))
+    report = run_async(credentials_status(opts.settings(), transport=state.transport))
     if opts.json:
         print_json(report)
     else:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from daglab.commands._options import GlobalOptions, err, print_json, run_async, with_global_options
+from daglab.commands._options import (
+    GlobalOptions,
+    err,
+    print_json,
+    run_async,
+    state,
+    with_global_options,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -18,7 +25,7 @@ def status(opts: GlobalOptions) -> None:
     from daglab.helpers.status import server_status
 
     settings = opts.settings()
-    result = run_async(server_status(settings))
+    result = run_async(server_status(settings, transport=state.transport))
     if opts.json:
         print_json(result.model_dump())
         return

@@ -145,3 +145,61 @@ async def test_server_status_in_process() -> None:
     status = await server_status(settings, transport=mock.transport())
     assert status.version == mock.config.version
     assert "main" in [loc.name for loc in status.locations]
+
+
+# -- the CLI in-process, through the same seam ------------------------------------------------
+
+
+def _cli(
+    capsys: pytest.CaptureFixture[str], transport: httpx.AsyncBaseTransport, *args: str
+) -> tuple[int, str, str]:
+    from daglab import cli
+
+    try:
+        cli.main(list(args), transport=transport)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    finally:
+        cli._options.state.transport = None
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_the_cli_discovers_in_process_against_the_mock(
+    capsys: pytest.CaptureFixture[str], fresh_session: None
+) -> None:
+    import json
+
+    mock = MockDagster()
+    code, out, err = _cli(
+        capsys, mock.transport(), "discover", "--filter", "jobs", "--json", "--url", mock.url
+    )
+    assert code == 0, err
+    names = {job["name"] for job in json.loads(out)["jobs"]}
+    assert {"orders_job", "config_job"} <= names
+    assert "DaglabJobs" in mock.operations  # answered by the mock, in this process
+
+
+def test_the_cli_runs_a_job_in_process_and_the_mock_records_the_run(
+    capsys: pytest.CaptureFixture[str], fresh_session: None
+) -> None:
+    import json
+
+    mock = MockDagster()
+    code, out, err = _cli(
+        capsys, mock.transport(), "run", "--job", "orders_job", "--json", "--url", mock.url
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["status"] == "SUCCESS"
+    assert mock.operations.count("DaglabLaunchRun") == 1
+
+
+def test_the_cli_reports_an_error_in_process_with_its_exit_code(
+    capsys: pytest.CaptureFixture[str], fresh_session: None
+) -> None:
+    mock = MockDagster()
+    code, _, err = _cli(capsys, mock.transport(), "run", "--job", "no_such_job", "--url", mock.url)
+    assert code == 2
+    assert "No job 'no_such_job'" in err
