@@ -9,6 +9,7 @@
     │   └── SelectionError               an asset selection is malformed
     ├── ServerError                  3   unreachable, or no sane answer
     │   ├── UnreachableError, RequestTimeoutError, HTTPStatusError, BadResponseError
+    │   ├── RateLimitedError, ResponseTooLargeError
     │   ├── GraphQLError, DagsterPythonError
     │   └── LostContactError             polls kept failing while watching (``run_id``)
     ├── AuthError                    5
@@ -181,14 +182,28 @@ class BadResponseError(ServerError):
     """The body was not a GraphQL JSON response (an HTML page from a proxy, say)."""
 
 
+class RateLimitedError(ServerError):
+    """HTTP 429 beyond what daglab waits for (a Retry-After past its deadline)."""
+
+
+class ResponseTooLargeError(BadResponseError):
+    """The body, raw or decompressed, passed daglab's cap (``DAGLAB_MAX_RESPONSE_MB``)."""
+
+
 class GraphQLError(ServerError):
-    """The response carried a GraphQL ``errors`` array."""
+    """The response carried a GraphQL ``errors`` array; ``status_code`` is the HTTP status."""
 
     def __init__(
-        self, message: str, errors: list[dict[str, object]], *, hint: str | None = None
+        self,
+        message: str,
+        errors: list[dict[str, object]],
+        *,
+        hint: str | None = None,
+        status_code: int = 200,
     ) -> None:
         super().__init__(message, hint=hint)
         self.errors = errors
+        self.status_code = status_code
 
     @property
     def unknown_field(self) -> bool:
