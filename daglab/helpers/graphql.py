@@ -306,12 +306,13 @@ class DagsterClient:
             await asyncio.sleep(delay)
 
     def _timeout_error(self, exc: BaseException | None, deadline: float) -> errors.ServerError:
+        what = f"did not answer within {self.timeout:g}s"
         if exc is not None and not isinstance(exc, asyncio.TimeoutError):
-            what = f"did not answer within {self.timeout:g}s ({type(exc).__name__})"
-        elif exc is not None and time.monotonic() < deadline - 0.01:
-            what = f"did not answer within {self.timeout:g}s (its answer was not complete by then)"
+            what += f" ({type(exc).__name__})"
+        elif time.monotonic() >= deadline - 0.01:
+            what += f" (nor within {self.deadline:g}s with retries)"
         else:
-            what = f"gave no usable answer within daglab's deadline of {self.deadline:g}s"
+            what += " (its answer was not complete by then)"
         return errors.RequestTimeoutError(
             f"The Dagster server at {self.url} {what}.",
             hint=f"Raise {setting('http_timeout')} if the server is just slow.",
@@ -430,10 +431,14 @@ class DagsterClient:
             ) from None
         except ValueError:
             kind = response.headers.get("content-type", "no content type").split(";")[0]
-            raise errors.BadResponseError(
-                f"The server at {self.url} answered HTTP {status} with {kind}, not GraphQL JSON.",
-                hint="Is the URL the Dagster webserver (with its path prefix)? A proxy may be in the way.",
-            ) from None
+            message = (
+                f"The server at {self.url} answered HTTP {status} with {kind[:60]}, "
+                "not GraphQL JSON."
+            )
+            hint = "Is the URL the Dagster webserver (with its path prefix)? A proxy may be in the way."
+            if status >= 500:
+                raise errors.HTTPStatusError(message, status, hint=hint) from None
+            raise errors.BadResponseError(message, hint=hint) from None
         if not isinstance(payload, dict):
             raise errors.BadResponseError(
                 f"The server at {self.url} answered HTTP {status} with JSON that is not a "
