@@ -400,7 +400,7 @@ def run(
             err(f"Launched run {_one(submitted.run_id)}: {_describe(target)}")
             if submitted.recovered:
                 err(
-                    "(the launch response was lost; found the run by its tag "
+                    "(the launch response was lost; found the run by its request id, tag "
                     f"daglab/request_id={submitted.request_id})"
                 )
             err(f"  {_one(submitted.url)}")

@@ -6,6 +6,7 @@ Knows HTTP and GraphQL, nothing about the CLI.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import functools
 import logging
@@ -15,9 +16,9 @@ import ssl
 import json
 import time
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -31,6 +32,7 @@ from daglab.helpers.queries import VERSION, Document
 from daglab.helpers.settings import DEFAULT_HTTP_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES
 
 log = logging.getLogger("daglab.http")
+T = TypeVar("T")
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # daglab decodes the body itself (bounded), so it only asks for what it can decode.
@@ -115,6 +117,28 @@ class _Answer:
         self.headers = response.headers
         self.request_headers = response.request.headers
         self.content = content
+
+
+async def bounded(awaitable: Awaitable[T], seconds: float) -> T:
+    """``await awaitable``, cut off with ``asyncio.TimeoutError`` after ``seconds``.
+
+    Unlike ``asyncio.wait_for`` on Python 3.10/3.11, a cancellation (Ctrl-C) that arrives
+    as the awaitable finishes is never swallowed.
+    """
+    task = asyncio.ensure_future(awaitable)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=max(0.0, seconds))
+    except BaseException:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        raise
+    if not done:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise asyncio.TimeoutError
+    return task.result()
 
 
 def check_union(
@@ -268,7 +292,7 @@ class DagsterClient:
             try:
                 if budget <= 0:
                     raise asyncio.TimeoutError
-                response = await asyncio.wait_for(self._post(body, name), budget)
+                response = await bounded(self._post(body, name), budget)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 if attempt >= self.max_retries:
                     raise errors.UnreachableError(

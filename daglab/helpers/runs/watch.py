@@ -21,7 +21,7 @@ from typing import Any
 
 from daglab.helpers import errors
 from daglab.helpers.errors import operation
-from daglab.helpers.graphql import DagsterClient, check_union
+from daglab.helpers.graphql import DagsterClient, bounded, check_union
 from daglab.helpers.models import RunError, RunResult
 from daglab.helpers.queries import INSTANCE, RUN_EVENTS, RUN_PROGRESS, RUNS_STATUS
 from daglab.helpers.runs.control import cancel_run
@@ -357,7 +357,7 @@ class RunWatcher:
                     new = await self._poll()
                 else:  # no slow or dripping answer carries the wait past its deadline
                     budget = max(0.0, deadline - time.monotonic()) + DEADLINE_GRACE
-                    new = await asyncio.wait_for(self._poll(), budget)
+                    new = await bounded(self._poll(), budget)
             except asyncio.TimeoutError:
                 return await self._on_timeout(timeout or 0.0, cancel_on_timeout, cancel_wait)
             except (errors.AuthError, errors.TargetNotFoundError):
@@ -419,7 +419,7 @@ class RunWatcher:
         self._emit("timed_out", status=self.state.status, message=f"{timeout:g}s")
         if not self.follow_events:  # the steps so far, for the result
             with contextlib.suppress(errors.DaglabError, asyncio.TimeoutError):
-                await asyncio.wait_for(self._drain(), DEADLINE_GRACE)
+                await bounded(self._drain(), DEADLINE_GRACE)
         if not cancel:
             return self.result()
         self._emit("canceling", status=self.state.status)
