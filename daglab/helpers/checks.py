@@ -22,10 +22,10 @@ from daglab.helpers.settings import MAX_RUN_CONFIG_BYTES
 from daglab.helpers.text import CONTROL_CHARS, ESCAPE_SEQUENCES, clean
 
 __all__ = [
-    "MAX_URL_LENGTH",
-    "InputContext",
     "MAX_CONFIG_DEPTH",
+    "MAX_URL_LENGTH",
     "MAX_YAML_NODES",
+    "InputContext",
     "YamlSyntaxError",
     "check_depth",
     "check_seconds",
@@ -232,9 +232,7 @@ def read_text_file(file: Path, what: str, limit: int = MAX_RUN_CONFIG_BYTES) -> 
         )
     with os.fdopen(fd, "rb") as fh:
         if info.st_size > limit:
-            raise errors.ConfigFileError(
-                f"The {what} {shown} is larger than {limit // 2**20} MiB."
-            )
+            raise errors.ConfigFileError(f"The {what} {shown} is larger than {limit // 2**20} MiB.")
         data = fh.read(limit + 1)
     if len(data) > limit:
         raise errors.ConfigFileError(f"The {what} {shown} is larger than {limit // 2**20} MiB.")

@@ -9,11 +9,11 @@ import asyncio
 import contextlib
 import email.utils
 import functools
+import json
 import logging
 import random
 import re
 import ssl
-import json
 import time
 import zlib
 from collections.abc import Awaitable, Iterable, Iterator, Mapping
@@ -293,6 +293,13 @@ class DagsterClient:
                 if budget <= 0:
                     raise asyncio.TimeoutError
                 response = await bounded(self._post(body, name), budget)
+            except UnicodeEncodeError:
+                raise errors.BadInputError(
+                    "A credential or header for the Dagster server holds non-ASCII characters; "
+                    "HTTP headers carry ASCII only.",
+                    hint=f"Check {setting('auth_token')}, {setting('headers')}, DAGLAB_TOKEN and "
+                    "the profile's auth table.",
+                ) from None
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 if attempt >= self.max_retries:
                     raise errors.UnreachableError(

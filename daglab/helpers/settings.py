@@ -23,8 +23,8 @@ else:  # pragma: no cover
 __all__ = [
     "DEFAULT_HTTP_TIMEOUT",
     "DEFAULT_MAX_RESPONSE_BYTES",
-    "MAX_RUN_CONFIG_BYTES",
     "DEFAULT_URL",
+    "MAX_RUN_CONFIG_BYTES",
     "config_dir",
     "config_path",
     "dev_state_path",
