@@ -102,6 +102,18 @@ class _LazyCommands(MutableMapping[str, Any]):
         return len(set(COMMANDS) | set(self._built))
 
 
+# A write to stdout failed: the reader went away (EPIPE), the disk is full, stdout is closed.
+_OUTPUT_ERRNOS = frozenset({errno.EPIPE, errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT})
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a reader that went away
+EXIT_OUTPUT = 74  # EX_IOERR: stdout cannot be written (full, closed)
+
+
+class _OutputError(Exception):
+    def __init__(self, cause: OSError) -> None:
+        super().__init__(cause.strerror or str(cause))
+        self.cause = cause
+
+
 class _LazyGroup(TyperGroup):
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
@@ -120,18 +132,6 @@ class _LazyGroup(TyperGroup):
             if exc.errno in _OUTPUT_ERRNOS and not isinstance(exc, FileNotFoundError):
                 raise _OutputError(exc) from None
             raise
-
-
-# A write to stdout failed: the reader went away (EPIPE), the disk is full, stdout is closed.
-_OUTPUT_ERRNOS = frozenset({errno.EPIPE, errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT})
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a reader that went away
-EXIT_OUTPUT = 74  # EX_IOERR: stdout cannot be written (full, closed)
-
-
-class _OutputError(Exception):
-    def __init__(self, cause: OSError) -> None:
-        super().__init__(cause.strerror or str(cause))
-        self.cause = cause
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """The command list from ``COMMANDS``, shortened as click shortens help."""

@@ -352,12 +352,15 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     """
     import asyncio
 
+    from daglab.helpers.errors import server_shapes
+
     box: list[T] = []
 
     async def main() -> None:
         box.append(await coro)
 
-    asyncio.run(main())
+    with server_shapes():
+        asyncio.run(main())
     return box[0]
 
 
