@@ -473,7 +473,7 @@ def watch(
 
         async with opts.client() as client:
             workflow = held.start(client)
-            current = await get_run(client, run_id)
+            current = await _within(get_run(client, run_id), timeout, f"looking up run {run_id}")
             what = f"job {_one(current.job)}" if current.job else "run"
             if current.asset_selection:
                 what += f" ({len(current.asset_selection)} assets)"
@@ -486,6 +486,22 @@ def watch(
 
     result = _run_sync(main, held, opts)
     _finish(result, opts)
+
+
+async def _within(awaitable: Any, timeout: float, what: str) -> Any:
+    """``awaitable``, within the command's ``--timeout`` (no slow server stretches it)."""
+    import asyncio
+
+    from daglab.helpers.errors import RequestTimeoutError
+    from daglab.helpers.graphql import bounded
+    from daglab.helpers.runs.watch import DEADLINE_GRACE
+
+    try:
+        return await bounded(awaitable, timeout + DEADLINE_GRACE)
+    except asyncio.TimeoutError:
+        raise RequestTimeoutError(
+            f"The Dagster server gave no answer within --timeout {timeout:g}s while {_one(what)}."
+        ) from None
 
 
 # -- daglab cancel ------------------------------------------------------------------------------
