@@ -484,7 +484,8 @@ class DagsterClient:
                 str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in gql_errors[:3]
             )
             raise errors.GraphQLError(
-                f"The Dagster server rejected {name or 'the request'} (HTTP {status}): "
+                f"The Dagster server {'failed on' if status >= 500 else 'rejected'} "
+                f"{name or 'the request'} (HTTP {status}): "
                 f"{redact_text(messages, self._secrets)}",
                 [e for e in gql_errors if isinstance(e, dict)],
                 status_code=status,

@@ -161,7 +161,8 @@ async def launch_run(
                 return result(_text(found, "runId"), _text(found, "status"), recovered=True)
             if _server_answered_5xx(exc):
                 raise errors.ServerError(
-                    f"{exc.message} The launch reached the server, so the run may exist though "
+                    f"{exc.message.rstrip('.')}. The launch reached the server, so the run may "
+                    "exist though "
                     f"it does not show yet; it would carry the tag {REQUEST_ID_TAG}={request_id}.",
                     hint="Check the Dagster UI (filter runs by that tag) before launching again.",
                 ) from None
@@ -199,7 +200,7 @@ async def _look_for_lost_launch(
             if index == 1:
                 log.warning(
                     "The launch response was lost (%s); looking the run up by its tag %s=%s "
-                    "for up to %.0fs before anything is sent again.",
+                    "for up to %.0fs.",
                     clean(cause.message, one_line=True).rstrip("."),
                     REQUEST_ID_TAG,
                     request_id,
