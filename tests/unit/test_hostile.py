@@ -589,3 +589,142 @@ def test_concurrent_logins_for_different_urls_lose_nothing(tmp_path: Path) -> No
         assert sorted(stored) == sorted(f"url:{u}" for u in urls)  # 4 in 40 lost before
         leftovers = [p.name for p in Path(home, "daglab").iterdir() if p.name.endswith(".tmp")]
         assert leftovers == []
+
+
+# -- fuzz: whatever the server answers, only daglab's errors --------------------------------
+
+FIELDS = [
+    "__typename",
+    "data",
+    "errors",
+    "message",
+    "version",
+    "workspaceOrError",
+    "locationEntries",
+    "name",
+    "loadStatus",
+    "locationOrLoadError",
+    "repositories",
+    "repositoriesOrError",
+    "nodes",
+    "jobs",
+    "pipelines",
+    "assetNodes",
+    "assetKey",
+    "path",
+    "runsOrError",
+    "results",
+    "runId",
+    "status",
+    "runOrError",
+    "tags",
+    "key",
+    "value",
+    "launchRun",
+    "run",
+    "jobName",
+    "assetSelection",
+    "updatedTimestamp",
+    "location",
+    "groupName",
+    "isJob",
+    "className",
+]
+TYPENAMES = [
+    "Workspace",
+    "RepositoryLocation",
+    "PythonError",
+    "RepositoryConnection",
+    "Repository",
+    "Runs",
+    "Run",
+    "LaunchRunSuccess",
+    "RunNotFoundError",
+    "UnauthorizedError",
+    "Job",
+    "RunConfigValidationInvalid",
+    "PipelineNotFoundError",
+    "AssetNode",
+]
+
+
+def _json_values() -> Any:
+    from hypothesis import strategies as st
+
+    scalars = (
+        st.none()
+        | st.booleans()
+        | st.integers(-(2**70), 2**70)
+        | st.floats(allow_nan=False)
+        | st.sampled_from(TYPENAMES + ["LOADED", "SUCCESS", "main", "1.13.0", ""])
+        | st.text(max_size=8)
+    )
+    return st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(st.sampled_from(FIELDS), inner, max_size=6)
+        ),
+        max_leaves=30,
+    )
+
+
+def test_fuzzed_server_answers_give_only_daglab_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    import httpx
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    import daglab.helpers as dl
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setattr(runs.launch, "LOOKUP_DELAYS", (0.0,))
+
+    calls = [
+        lambda: dl.discover_locations(),
+        lambda: dl.discover_jobs(),
+        lambda: dl.discover_assets(),
+        lambda: dl.get_run("abcdef12"),
+        lambda: dl.run_job("job", location="main", repository="r", wait=False, progress=False),
+    ]
+
+    @settings(
+        max_examples=int(os.environ.get("DAGLAB_FUZZ_EXAMPLES", "150")),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(
+        answer=_json_values(),
+        wrap=st.sampled_from(["data-root", "whole", "raw"]),
+        call=st.sampled_from(range(len(calls))),
+    )
+    def check(answer: Any, wrap: str, call: int) -> None:
+        def handler(request: httpx.Request) -> httpx.Response:
+            if b"DaglabVersion" in request.content:
+                return httpx.Response(200, json={"data": {"version": "1.13.0"}})
+            if wrap == "raw":
+                return httpx.Response(200, content=json.dumps(answer).encode())
+            if wrap == "whole":
+                return httpx.Response(200, json=answer)
+            query = json.loads(request.content)["query"]
+            root = next((f for f in FIELDS if f"{f}(" in query or f"{f} {{" in query), "data")
+            return httpx.Response(200, json={"data": {root: answer}})
+
+        async def go() -> None:
+            await dl.connect(
+                "http://fuzz.test", transport=httpx.MockTransport(handler), check=False
+            )
+            try:
+                await calls[call]()
+            except errors.DaglabError:
+                pass
+            finally:
+                await dl.close()
+
+        asyncio.run(go())
+
+    check()
