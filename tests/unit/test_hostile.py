@@ -656,7 +656,7 @@ def _json_values() -> Any:
         | st.booleans()
         | st.integers(-(2**70), 2**70)
         | st.floats(allow_nan=False)
-        | st.sampled_from(TYPENAMES + ["LOADED", "SUCCESS", "main", "1.13.0", ""])
+        | st.sampled_from([*TYPENAMES, "LOADED", "SUCCESS", "main", "1.13.0", ""])
         | st.text(max_size=8)
     )
     return st.recursive(
