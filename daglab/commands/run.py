@@ -354,7 +354,8 @@ def run(
     """Launch a job or a selection of assets, and wait for it with live progress.
 
     Exit codes: 0 success (or launched with --no-wait, or config valid), 1 run failed or was
-    canceled, 2 bad input or invalid config, 3 server trouble, 4 timed out, 5 auth, 130 Ctrl-C.
+    canceled, 2 bad input or invalid config, 3 server trouble, 4 timed out, 5 auth, 130 Ctrl-C
+    (143 SIGTERM, 129 SIGHUP).
     """
     from daglab.helpers import runs
 
