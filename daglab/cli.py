@@ -7,9 +7,11 @@ when that command is invoked (``--help`` and ``--version`` build none); everythi
 
 from __future__ import annotations
 
+import errno
 import gc
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Iterator, MutableMapping
 from typing import Annotated, Any
@@ -100,10 +102,36 @@ class _LazyCommands(MutableMapping[str, Any]):
         return len(set(COMMANDS) | set(self._built))
 
 
+# A write to stdout failed: the reader went away (EPIPE), the disk is full, stdout is closed.
+_OUTPUT_ERRNOS = frozenset({errno.EPIPE, errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT})
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a reader that went away
+EXIT_OUTPUT = 74  # EX_IOERR: stdout cannot be written (full, closed)
+
+
+class _OutputError(Exception):
+    def __init__(self, cause: OSError) -> None:
+        super().__init__(cause.strerror or str(cause))
+        self.cause = cause
+
+
 class _LazyGroup(TyperGroup):
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
         self.commands = _LazyCommands()
+
+    def invoke(self, ctx: Any) -> Any:
+        """Every command runs here: Ctrl-C (and SIGTERM/SIGHUP) and a closed stdout leave as
+        daglab errors, before click turns them into "Aborted!" or exit 1."""
+        from daglab.helpers.errors import InterruptedByUser
+
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise InterruptedByUser(_options.interrupted_word() + ".") from None
+        except OSError as exc:
+            if exc.errno in _OUTPUT_ERRNOS and not isinstance(exc, FileNotFoundError):
+                raise _OutputError(exc) from None
+            raise
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """The command list from ``COMMANDS``, shortened as click shortens help."""
@@ -148,38 +176,126 @@ def _root(
     """Find, launch and watch Dagster work over Dagster's GraphQL API.
 
     Exit codes: 0 done, 1 run failed or canceled, 2 bad input, 3 server unreachable or
-    no sane answer, 4 timed out waiting, 5 authentication failed, 130 interrupted.
+    no sane answer, 4 timed out waiting, 5 authentication failed, 130 interrupted (143
+    SIGTERM, 129 SIGHUP), 141 stdout closed by its reader, 74 stdout cannot be written.
     """
 
 
 def _report(exc: BaseException) -> int:
-    """Print a one- or two-line message for ``exc`` on stderr; return the exit code."""
-    from daglab.helpers.errors import EXIT_INTERRUPTED, EXIT_SERVER, DaglabError
+    """Print a one- or two-line message for ``exc`` on stderr (and, with ``--json``, the error
+    document on stdout if nothing was printed there); return the exit code."""
+    from daglab.helpers.errors import EXIT_INTERRUPTED, EXIT_SERVER, DaglabError, InterruptedByUser
+    from daglab.helpers.text import clean
 
-    if _options.state.verbose:
+    state = _options.state
+    if isinstance(exc, _OutputError):
+        _silence_stdout()
+        if exc.cause.errno == errno.EPIPE:
+            return EXIT_BROKEN_PIPE  # the reader has all it wanted: nothing to say
+        _stderr(f"Error: cannot write the output: {exc}.\n")
+        return EXIT_OUTPUT
+    if state.verbose:
         import traceback
 
         traceback.print_exception(exc, file=sys.stderr)
-    if isinstance(exc, KeyboardInterrupt):
-        sys.stderr.write("Interrupted.\n")
-        return EXIT_INTERRUPTED
-    if isinstance(exc, DaglabError):
+    hint: str | None = None
+    if isinstance(exc, (KeyboardInterrupt, InterruptedByUser)):
+        code = 128 + state.signal if state.signal else EXIT_INTERRUPTED
+        kind = "InterruptedByUser"
+        message = _options.interrupted_word() + "."
+        if isinstance(exc, InterruptedByUser) and exc.message not in ("Interrupted.", message):
+            message = clean(exc.message)
+        _stderr(f"{message}\n")
+    elif isinstance(exc, DaglabError):
         message, hint = exc.render(_options.cli_spelling)
-        sys.stderr.write(f"Error: {message}\n")
-        if hint:
-            sys.stderr.write(f"{hint}\n")
-        return exc.exit_code
-    sys.stderr.write(f"Error: unexpected {type(exc).__name__}: {exc}\n")
-    if not _options.state.verbose:
-        sys.stderr.write("Run again with --verbose for the traceback.\n")
-    return EXIT_SERVER
+        message, hint = clean(message), clean(hint) if hint else None
+        code, kind = exc.exit_code, type(exc).__name__
+        _stderr(f"Error: {message}\n" + (f"{hint}\n" if hint else ""))
+    elif _is_click_error(exc):
+        code, kind = _click_error(exc)
+        message = clean(exc.format_message())  # type: ignore[attr-defined]
+    else:
+        code, kind = EXIT_SERVER, "UnexpectedError"
+        message = clean(f"unexpected {type(exc).__name__}: {exc}", one_line=True)
+        hint = None if state.verbose else "Run again with --verbose for the traceback."
+        _stderr(f"Error: {message}\n" + (f"{hint}\n" if hint else ""))
+    if state.json and not state.printed:
+        error = {"code": code, "kind": kind, "message": message, "hint": hint}
+        try:
+            _options.print_json({"error": error})
+        except OSError:
+            _silence_stdout()
+    return code
+
+
+def _stderr(text: str) -> None:
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass  # no terminal left to tell (SIGHUP)
+
+
+def _is_click_error(exc: BaseException) -> bool:
+    from typer._click.exceptions import ClickException
+
+    return isinstance(exc, (ClickException, typer.Abort))
+
+
+def _click_error(exc: BaseException) -> tuple[int, str]:
+    """Show a usage error as click does; its exit code and kind."""
+    from typer._click.exceptions import ClickException
+
+    if isinstance(exc, typer.Abort):
+        _stderr("Aborted.\n")
+        return 130, "InterruptedByUser"
+    assert isinstance(exc, ClickException)
+    exc.show()
+    return exc.exit_code, "UsageError"
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush raises nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    """SIGTERM and SIGHUP end daglab as Ctrl-C does (the run is left alone and reported),
+    with exit code 128 + the signal."""
+    _options.state.signal = signum
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler):  # asyncio's, while a command's loop runs: it cancels the main task
+        handler(signal.SIGINT, frame)
+    raise KeyboardInterrupt
+
+
+def _wants_json(argv: list[str]) -> bool:
+    args = argv[: argv.index("--")] if "--" in argv else argv
+    return "--json" in args
+
+
+class _ClosedStream:
+    """Stands in for a stdout that was closed before daglab started."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "stdout is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, "stdout is closed")
 
 
 def main(argv: list[str] | None = None, *, transport: Any = None) -> None:
     """Console-script entry point. ``transport`` (an ``httpx.AsyncBaseTransport``) is the test
     seam: every client the command makes sends its requests there, e.g. to the mock in-process
     (``main(["discover", "--url", mock.url], transport=mock.transport())``)."""
-    _options.state.transport = transport
+    _options.state.reset(transport)  # a fresh record per command (in-process tests run many)
     # One command's allocations come in bursts (10,000 assets parse into about a million
     # objects) and the process is short-lived: collect the young generation every 50,000
     # allocations instead of every 700, and never again scan what start-up imported.
@@ -187,13 +303,23 @@ def main(argv: list[str] | None = None, *, transport: Any = None) -> None:
     gc.set_threshold(50_000, 20, 20)
     if os.environ.get("NO_COLOR"):
         os.environ.setdefault("TERM", "dumb")
+    if sys.stdout is None:
+        sys.stdout = _ClosedStream()
+    args = list(sys.argv[1:] if argv is None else argv)
+    _options.state.json = _wants_json(args)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _on_signal)
     try:
-        app(args=argv, prog_name="daglab")
+        result = app(args=args, prog_name="daglab", standalone_mode=False)
     except SystemExit:
         raise
     except BaseException as exc:
-        code = _report(exc)
-        sys.exit(code)
+        sys.exit(_report(exc))
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        sys.exit(_report(_OutputError(exc)))
+    sys.exit(result if isinstance(result, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

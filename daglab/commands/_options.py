@@ -70,9 +70,25 @@ class _State:
     verbose: bool = False
     json: bool = False
     transport: Any = None
+    printed: bool = False  # the one JSON document is out
+    signal: int = 0  # SIGTERM or SIGHUP, when one ended the command
+
+    def reset(self, transport: Any = None) -> None:
+        self.verbose, self.json, self.printed, self.signal = False, False, False, 0
+        self.transport = transport
 
 
 state = _State()
+
+
+def interrupted_word() -> str:
+    """``Interrupted``, or which signal stopped daglab."""
+    import signal
+
+    if state.signal:
+        return f"Stopped by {signal.Signals(state.signal).name}"
+    return "Interrupted"
+
 
 _GLOBAL_PARAMS: list[tuple[str, Any, Any]] = [
     (
@@ -215,14 +231,14 @@ def with_global_options(func: F) -> F:
         values = {name: kwargs.pop(name) for name in GLOBAL_NAMES}
         values["header"] = values["header"] or []
         opts = GlobalOptions(**values)
-        state.verbose, state.json = opts.verbose, opts.json
+        state.verbose, state.json = opts.verbose, opts.json or state.json
         setup_logging(opts.verbose, flag_secrets(opts))
         try:
             return func(opts=opts, **kwargs)
         except KeyboardInterrupt:
             from daglab.helpers.errors import InterruptedByUser
 
-            raise InterruptedByUser("Interrupted.") from None
+            raise InterruptedByUser(interrupted_word() + ".") from None
         except BaseException as exc:
             _scrub(exc, flag_secrets(opts))
             raise
@@ -342,12 +358,15 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     """
     import asyncio
 
+    from daglab.helpers.errors import server_shapes
+
     box: list[T] = []
 
     async def main() -> None:
         box.append(await coro)
 
-    asyncio.run(main())
+    with server_shapes():
+        asyncio.run(main())
     return box[0]
 
 
@@ -389,7 +408,9 @@ def _compact_encoder() -> Callable[[Any], str]:
 
 def print_json(document: Any) -> None:
     """The one JSON document a ``--json`` command prints on stdout."""
-    sys.stdout.write(dumps_json(document) + "\n")
+    text = dumps_json(document) + "\n"
+    state.printed = True
+    sys.stdout.write(text)
     sys.stdout.flush()
 
 

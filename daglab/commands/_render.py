@@ -19,6 +19,11 @@ def sanitize(text: object) -> str:
 
 
 def console(stderr: bool = False) -> Console:
+    """A console whose broken pipe is daglab's (cli.py: exit 141, quietly), not rich's exit 1."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    return _Console(stderr=stderr, highlight=False, soft_wrap=False)

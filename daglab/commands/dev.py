@@ -7,13 +7,14 @@ command runs. Failures are raised as DaglabErrors (the harness's own, or BadInpu
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from daglab.commands._options import print_json
 
 app = typer.Typer(
     help="Run a local Dagster server (the fixture project, or yours) for daglab to talk to.",
@@ -60,6 +61,9 @@ def up(
         bool,
         typer.Option("--foreground", help="Stay attached and stop the server on Ctrl-C."),
     ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout.")
+    ] = False,
 ) -> None:
     """Start dagster-webserver + dagster-daemon in the background and print the URL."""
     from daglab.harness import devserver
@@ -75,7 +79,7 @@ def up(
     if running is not None:
         if running.get("workspace") == str(workspace) and running.get("minor") == minor:
             _err(f"A dev server already runs Dagster {running.get('version')} on this project.")
-            typer.echo(running["url"])
+            _print_url(running, json_output, started=False)
             return
         raise BadInputError(
             f"a dev server already runs at {running['url']} "
@@ -90,6 +94,8 @@ def up(
         log_dir = devserver.new_log_dir()
         _err(f"Logs: {log_dir}. Press Ctrl-C to stop.")
         devserver.serve(workspace, minor, port, log_dir, foreground=True)  # HarnessError: exit 3
+        if json_output:
+            print_json({"stopped": True, "foreground": True})
         return
     state = devserver.start_background(workspace, minor, port)  # DevServerError: exit 3
     for name, message in (state.get("failed_locations") or {}).items():
@@ -98,7 +104,15 @@ def up(
         f"Dagster {state['version']} ready in {state.get('startup_seconds')}s; "
         f"logs in {state['log_dir']}. Stop it with: daglab dev down"
     )
-    typer.echo(state["url"])
+    _print_url(state, json_output, started=True)
+
+
+def _print_url(state: dict[str, Any], json_output: bool, *, started: bool) -> None:
+    """The URL on stdout (what scripts read), or with ``--json`` the server's document."""
+    if json_output:
+        print_json({**_status_doc(state), "started": started})
+    else:
+        typer.echo(state["url"])
 
 
 def _status_doc(state: dict[str, Any] | None) -> dict[str, Any]:
@@ -124,7 +138,7 @@ def status(
 
     doc = _status_doc(devserver.running_state())
     if json_output:
-        typer.echo(json.dumps(doc, indent=2, sort_keys=True))
+        print_json(dict(sorted(doc.items())))
         return
     if not doc["running"]:
         typer.echo("No daglab dev server is running. Start one with: daglab dev up")
@@ -144,20 +158,34 @@ def status(
 
 
 @app.command()
-def down() -> None:
+def down(
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout.")
+    ] = False,
+) -> None:
     """Stop the dev server and every process it started."""
     from daglab.harness import devserver
     from daglab.harness.errors import DevServerError
 
     state = devserver.read_raw_state()
     if state is None:
-        typer.echo("No daglab dev server is running.")
+        _say("No daglab dev server is running.", json_output, {"stopped": False, "url": None})
         return
     running = devserver.running_state() is not None
     left = devserver.stop_state(state)
     if left:
         raise DevServerError(f"these processes of the dev server did not stop: {left}")
+    doc = {"stopped": running, "url": state.get("url")}
     if running:
-        typer.echo(f"Stopped the dev server at {state.get('url')}.")
+        _say(f"Stopped the dev server at {state.get('url')}.", json_output, doc)
     else:
-        typer.echo("No daglab dev server was running; removed its stale state.")
+        _say("No daglab dev server was running; removed its stale state.", json_output, doc)
+
+
+def _say(line: str, json_output: bool, doc: dict[str, Any]) -> None:
+    """``line`` for a person on stdout, or, with ``--json``, on stderr and ``doc`` on stdout."""
+    if json_output:
+        _err(line)
+        print_json(doc)
+    else:
+        typer.echo(line)

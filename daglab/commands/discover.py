@@ -209,17 +209,17 @@ def _columns(csv_type: str) -> list[str]:
 
 def _csv_cell(value: object) -> object:
     """Lists as ``a,b``, tags as ``k=v,k2=v2`` (the --tags syntax), booleans as true/false;
-    server text cleaned of escapes and control characters (``daglab.helpers.text.clean``)."""
-    from daglab.helpers.text import clean
+    server text cleaned and formulas defused (``daglab.helpers.text.csv_cell``)."""
+    from daglab.helpers.text import csv_cell
 
     if isinstance(value, dict):
-        return clean(",".join(f"{k}={v}" for k, v in value.items()))
+        return csv_cell(",".join(f"{k}={v}" for k, v in value.items()))
     if isinstance(value, list):
-        return clean(",".join(str(v) for v in value))
+        return csv_cell(",".join(str(v) for v in value))
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return clean(value)
+        return csv_cell(value)
     return "" if value is None else value
 
 

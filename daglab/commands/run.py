@@ -34,11 +34,16 @@ def register(app: typer.Typer) -> None:
 # -- rendering ----------------------------------------------------------------------------------
 
 
-def _clean(text: object) -> str:
+def _clean(text: object, one_line: bool = False) -> str:
     """Server text, safe for a terminal: ANSI escapes and control characters removed."""
     from daglab.helpers.text import clean
 
-    return clean(text)
+    return clean(text, one_line=one_line)
+
+
+def _one(text: object) -> str:
+    """Server text for a place in one line (a run id, a status, a job name)."""
+    return _clean(text, one_line=True)
 
 
 def _elapsed(seconds: float) -> str:
@@ -61,12 +66,13 @@ class ProgressPrinter:
 
         line = describe(event)
         if line:
-            err(f"[{_elapsed(event.elapsed)}] {_clean(line)}")
+            err(f"[{_elapsed(event.elapsed)}] {_one(line)}")
 
 
 def _print_problems(result: ValidationResult) -> None:
     err(
-        f"The run config is not valid for job {result.job} ({result.location}/{result.repository}):"
+        f"The run config is not valid for job {_one(result.job)} "
+        f"({_one(result.location)}/{_one(result.repository)}):"
     )
     for problem in result.errors:
         message = " ".join(_clean(problem.message).split())
@@ -86,7 +92,7 @@ def _print_failure(result: RunResult) -> None:
 
 
 def _summary(result: RunResult) -> str:
-    parts = [f"Run {result.run_id} {result.status}"]
+    parts = [f"Run {_one(result.run_id)} {_one(result.status)}"]
     if result.duration_s is not None:
         parts.append(f"in {result.duration_s:.1f}s")
     if result.materialized:
@@ -127,14 +133,15 @@ def _on_interrupt(held: _Held, opts: GlobalOptions) -> None:
     run_id = held.run_id
     if snapshot is not None:
         err(
-            f"Interrupted. Run {snapshot.run_id} was left alone ({snapshot.status}): {snapshot.url}"
+            f"Interrupted. Run {_one(snapshot.run_id)} was left alone ({_one(snapshot.status)}): "
+            f"{_one(snapshot.url)}"
         )
-        err(_reattach_hint(snapshot.run_id))
+        err(_reattach_hint(_one(snapshot.run_id)))
         if opts.json:
             print_json(snapshot.to_json())
     elif run_id is not None:
-        err(f"Interrupted. Run {run_id} was left alone.")
-        err(_reattach_hint(run_id))
+        err(f"Interrupted. Run {_one(run_id)} was left alone.")
+        err(_reattach_hint(_one(run_id)))
     else:
         err(
             "Interrupted while launching. If the server created the run, it carries the tag "
@@ -164,18 +171,18 @@ def _finish(result: RunResult, opts: GlobalOptions) -> None:
     check_outcome(result)  # a timeout raises the one RunTimeoutError
     err(_summary(result))
     if result.succeeded:
-        err(result.url)
+        err(_one(result.url))
         return
     _print_failure(result)
     if result.status == "CANCELED":
         raise errors.RunFailedError(
-            f"Run {result.run_id} was CANCELED.", result=result, hint=result.url
+            f"Run {_one(result.run_id)} was CANCELED.", result=result, hint=_one(result.url)
         )
-    summary = f"Run {result.run_id} ended {result.status}"
+    summary = f"Run {_one(result.run_id)} ended {_one(result.status)}"
     if result.error is not None:
-        where = f" in step {result.error.step}" if result.error.step else ""
-        summary += f"{where}: {_clean(_first_line(result.error.message))}"
-    raise errors.RunFailedError(summary, result=result, hint=result.url)
+        where = f" in step {_one(result.error.step)}" if result.error.step else ""
+        summary += f"{where}: {_one(_first_line(result.error.message))}"
+    raise errors.RunFailedError(summary, result=result, hint=_one(result.url))
 
 
 def _run_sync(coro_factory: Any, held: _Held, opts: GlobalOptions) -> Any:
@@ -210,14 +217,14 @@ def _load_config(run_config: Path | None, config_yaml: str | None) -> dict[str, 
 
 
 def _describe(target: RunTarget) -> str:
-    where = target.location
+    where = _one(target.location)
     if target.repository != "__repository__":
-        where += f"/{target.repository}"
+        where += f"/{_one(target.repository)}"
     if target.is_asset_run:
         n = len(target.asset_selection)
-        keys = ", ".join(target.asset_selection[:5]) + (" ..." if n > 5 else "")
-        return f"{n} asset{'s' if n != 1 else ''} ({keys}) via {target.job} in {where}"
-    return f"job {target.job} in {where}"
+        keys = ", ".join(_one(k) for k in target.asset_selection[:5]) + (" ..." if n > 5 else "")
+        return f"{n} asset{'s' if n != 1 else ''} ({keys}) via {_one(target.job)} in {where}"
+    return f"job {_one(target.job)} in {where}"
 
 
 @with_global_options
@@ -347,7 +354,8 @@ def run(
     """Launch a job or a selection of assets, and wait for it with live progress.
 
     Exit codes: 0 success (or launched with --no-wait, or config valid), 1 run failed or was
-    canceled, 2 bad input or invalid config, 3 server trouble, 4 timed out, 5 auth, 130 Ctrl-C.
+    canceled, 2 bad input or invalid config, 3 server trouble, 4 timed out, 5 auth, 130 Ctrl-C
+    (143 SIGTERM, 129 SIGHUP).
     """
     from daglab.helpers import runs
 
@@ -390,10 +398,13 @@ def run(
                 )
                 _report_validation(invalid, opts)
                 raise
-            err(f"Launched run {submitted.run_id}: {_describe(target)}")
+            err(f"Launched run {_one(submitted.run_id)}: {_describe(target)}")
             if submitted.recovered:
-                err("(the launch response was lost; found the run by its request id)")
-            err(f"  {submitted.url}")
+                err(
+                    "(the launch response was lost; found the run by its request id, tag "
+                    f"daglab/request_id={submitted.request_id})"
+                )
+            err(f"  {_one(submitted.url)}")
             if not wait:
                 return runs.submitted_result(submitted)
             return await workflow.watch(timeout, cancel_on_timeout)
@@ -416,7 +427,7 @@ def run(
         _exit_soon()
         if opts.json:
             print_json(outcome.to_json())
-        err(f"Not waiting. Follow it with `daglab watch {outcome.run_id}`.")
+        err(f"Not waiting. Follow it with `daglab watch {_one(outcome.run_id)}`.")
         return
     _finish(outcome, opts)
 
@@ -426,7 +437,8 @@ def _report_validation(result: ValidationResult, opts: GlobalOptions) -> None:
         print_json(result.to_json())
     if result.valid:
         line = (
-            f"The run config is valid for job {result.job} ({result.location}/{result.repository})."
+            f"The run config is valid for job {_one(result.job)} "
+            f"({_one(result.location)}/{_one(result.repository)})."
         )
         if opts.json:
             err(line)
@@ -462,16 +474,35 @@ def watch(
 
         async with opts.client() as client:
             workflow = held.start(client)
-            current = await get_run(client, run_id)
-            what = f"job {current.job}" if current.job else "run"
+            current = await _within(get_run(client, run_id), timeout, f"looking up run {run_id}")
+            what = f"job {_one(current.job)}" if current.job else "run"
             if current.asset_selection:
                 what += f" ({len(current.asset_selection)} assets)"
-            err(f"Watching run {run_id}: {what} in {current.location}, {current.status}")
-            err(f"  {current.url}")
+            err(
+                f"Watching run {_one(run_id)}: {what} in {_one(current.location)}, "
+                f"{_one(current.status)}"
+            )
+            err(f"  {_one(current.url)}")
             return await workflow.watch_run(run_id, timeout, cancel_on_timeout)
 
     result = _run_sync(main, held, opts)
     _finish(result, opts)
+
+
+async def _within(awaitable: Any, timeout: float, what: str) -> Any:
+    """``awaitable``, within the command's ``--timeout`` (no slow server stretches it)."""
+    import asyncio
+
+    from daglab.helpers.errors import RequestTimeoutError
+    from daglab.helpers.graphql import bounded
+    from daglab.helpers.runs.watch import DEADLINE_GRACE
+
+    try:
+        return await bounded(awaitable, timeout + DEADLINE_GRACE)
+    except asyncio.TimeoutError:
+        raise RequestTimeoutError(
+            f"The Dagster server gave no answer within --timeout {timeout:g}s while {_one(what)}."
+        ) from None
 
 
 # -- daglab cancel ------------------------------------------------------------------------------
@@ -503,7 +534,7 @@ def cancel(
         data["force"] = force
         print_json(data)
     if result.status == "CANCELED":
-        err(f"Run {run_id} is CANCELED.")
+        err(f"Run {_one(run_id)} is CANCELED.")
     else:
-        err(f"Cancel requested; run {run_id} is {result.status}.")
-    err(f"  {result.url}")
+        err(f"Cancel requested; run {_one(run_id)} is {_one(result.status)}.")
+    err(f"  {_one(result.url)}")

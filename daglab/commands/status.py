@@ -38,7 +38,7 @@ def status(opts: GlobalOptions) -> None:
     out.print(f"Round trip:   {result.round_trip_ms:.0f} ms")
     out.print(f"Locations:    {len(result.locations)}")
     for loc in result.locations:
-        line = f"  {sanitize(loc.name)}: {loc.load_status}"
+        line = f"  {sanitize(loc.name)}: {sanitize(loc.load_status)}"
         if loc.repositories:
             line += f" ({', '.join(sanitize(r) for r in loc.repositories)})"
         out.print(line)

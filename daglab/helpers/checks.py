@@ -9,19 +9,26 @@ the input came from, never a secret it may hold. Server text for display is clea
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from daglab.helpers import errors
+from daglab.helpers.settings import MAX_RUN_CONFIG_BYTES
 from daglab.helpers.text import CONTROL_CHARS, ESCAPE_SEQUENCES, clean
 
 __all__ = [
+    "MAX_CONFIG_DEPTH",
     "MAX_URL_LENGTH",
+    "MAX_YAML_NODES",
     "InputContext",
     "YamlSyntaxError",
+    "check_depth",
+    "check_seconds",
     "check_url",
     "load_run_config",
     "parse_config_yaml",
@@ -36,6 +43,105 @@ InputContext = Literal["terminal", "line", "url", "path", "filename", "header"]
 
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f/\\:*?\"<>|\u202a-\u202e\u2066-\u2069]")
 MAX_URL_LENGTH = 2048
+# A run config nests a few levels (ops: op: config: ...); 200 is far past any real one.
+MAX_CONFIG_DEPTH = 200
+# Nodes a YAML document may build, aliases expanded: a real run config has hundreds; the
+# 342-byte "billion laughs" builds billions. Past the bound the text is refused.
+MAX_YAML_NODES = 1_000_000
+MAX_SECONDS = 7 * 24 * 3600
+
+
+def check_seconds(value: object, origin: str, *, unit: str = "seconds") -> float:
+    """``value`` as a finite, positive number (at most a week of seconds); ``BadInputError``
+    naming ``origin`` otherwise. Accepts numbers and numeric text (a profile's string)."""
+    problem = f"{origin} must be a positive number of {unit}"
+    if isinstance(value, bool):
+        raise errors.BadInputError(f"{problem}, not {value}.")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        shown = clean(str(value), one_line=True)[:40]
+        raise errors.BadInputError(f"{problem}, not {shown!r}.") from None
+    if not math.isfinite(number) or number <= 0 or number > MAX_SECONDS:
+        raise errors.BadInputError(f"{problem} (finite, at most {MAX_SECONDS}), not {number:g}.")
+    return number
+
+
+def check_depth(value: object, source: str, limit: int = MAX_CONFIG_DEPTH) -> None:
+    """Refuse data nested deeper than ``limit`` (walked without recursion)."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            raise errors.ConfigFileError(
+                f"The run config in {source} is nested more than {limit} levels deep."
+            )
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+
+
+def _bounded_yaml(text: str, source: str) -> Any:
+    """``yaml.safe_load(text)``, refusing text that is too long, whose aliases would build
+    more than ``MAX_YAML_NODES`` nodes, or that nests too deeply."""
+    import yaml
+
+    if len(text) > MAX_RUN_CONFIG_BYTES:
+        raise errors.ConfigFileError(
+            f"The run config in {source} is longer than {MAX_RUN_CONFIG_BYTES // 2**20} MiB."
+        )
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_yaml_size(node, source)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_yaml_size(root: Any, source: str) -> None:
+    """Count the nodes ``root`` expands to (aliases counted each time they are used),
+    without expanding them: each node's expanded size is computed once."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    depth_of: dict[int, int] = {}
+    # Iterative post-order walk over the node graph (aliases are shared node objects).
+    stack: list[tuple[Any, bool, int]] = [(root, False, 0)]
+    while stack:
+        node, children_done, depth = stack.pop()
+        if depth > MAX_CONFIG_DEPTH:
+            raise errors.ConfigFileError(
+                f"The run config in {source} is nested more than {MAX_CONFIG_DEPTH} levels deep."
+            )
+        key = id(node)
+        if key in sizes:
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            sizes[key] = 1
+            continue
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            children = [part for pair in node.value for part in pair]
+        if not children_done:
+            if depth_of.get(key) is not None:  # a cycle (a recursive alias)
+                raise errors.ConfigFileError(f"The run config in {source} refers to itself.")
+            depth_of[key] = depth
+            stack.append((node, True, depth))
+            stack.extend((c, False, depth + 1) for c in children if id(c) not in sizes)
+            continue
+        total = 1 + sum(sizes.get(id(c), 1) for c in children)
+        if total > MAX_YAML_NODES:
+            raise errors.ConfigFileError(
+                f"The run config in {source} expands (through its aliases) to more than "
+                f"{MAX_YAML_NODES:,} values; daglab refuses it.",
+                hint="Write the config out without anchors and aliases (&name / *name).",
+            )
+        sizes[key] = total
 
 
 def parse_config_yaml(text: str, source: str = "--config-yaml") -> dict[str, Any]:
@@ -46,7 +152,7 @@ def parse_config_yaml(text: str, source: str = "--config-yaml") -> dict[str, Any
     import yaml
 
     try:
-        value = yaml.safe_load(text)
+        value = _bounded_yaml(text, source)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}, line {mark.line + 1}, column {mark.column + 1}" if mark else source
@@ -57,7 +163,11 @@ def parse_config_yaml(text: str, source: str = "--config-yaml") -> dict[str, Any
         ) from None
     except yaml.YAMLError as exc:
         raise errors.ConfigFileError(f"Cannot parse the run config in {source}: {exc}.") from None
-    except (ValueError, RecursionError) as exc:  # e.g. a date like 2024-13-45, or deep nesting
+    except RecursionError:
+        raise errors.ConfigFileError(
+            f"The run config in {source} is nested too deeply to read."
+        ) from None
+    except ValueError as exc:  # e.g. a date like 2024-13-45, or deep nesting
         raise errors.ConfigFileError(
             f"Cannot parse the run config in {source}: {exc or type(exc).__name__}.",
             hint="Quote values YAML would read as dates or numbers.",
@@ -73,6 +183,9 @@ def _parse_json(text: str, source: str) -> dict[str, Any]:
             f"Cannot parse the run config in {source}, line {exc.lineno}, column {exc.colno}: "
             f"{exc.msg}."
         ) from None
+    except RecursionError:
+        raise errors.ConfigFileError(f"The run config in {source} is nested too deeply.") from None
+    check_depth(value, source)
     return _as_mapping(value, source)
 
 
@@ -90,17 +203,43 @@ def _as_mapping(value: object, source: str) -> dict[str, Any]:
 def load_run_config(path: str | Path) -> dict[str, Any]:
     """Read a run-config file: JSON if it ends in ``.json``, YAML otherwise."""
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise errors.ConfigFileError(f"No run-config file at {file}.") from None
-    except IsADirectoryError:
-        raise errors.ConfigFileError(f"{file} is a directory, not a run-config file.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise errors.ConfigFileError(f"Cannot read the run-config file {file}: {exc}.") from None
+    text = read_text_file(file, "run-config file")
     if file.suffix.lower() == ".json":
         return _parse_json(text, str(file))
     return parse_config_yaml(text, str(file))
+
+
+def read_text_file(file: Path, what: str, limit: int = MAX_RUN_CONFIG_BYTES) -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes. A device (``/dev/zero``),
+    a FIFO or a socket is refused at once, without reading or blocking on it."""
+    shown = clean(str(file), one_line=True)
+    try:
+        # O_NONBLOCK: opening a FIFO with no writer must not block; it is refused below.
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise errors.ConfigFileError(f"No {what} at {shown}.") from None
+    except IsADirectoryError:
+        raise errors.ConfigFileError(f"{shown} is a directory, not a {what}.") from None
+    except OSError as exc:
+        raise errors.ConfigFileError(f"Cannot read the {what} {shown}: {exc.strerror}.") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise errors.ConfigFileError(f"{shown} is a directory, not a {what}.")
+        raise errors.ConfigFileError(
+            f"{shown} is not a regular file (a device, FIFO or socket); give a {what}."
+        )
+    with os.fdopen(fd, "rb") as fh:
+        if info.st_size > limit:
+            raise errors.ConfigFileError(f"The {what} {shown} is larger than {limit // 2**20} MiB.")
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise errors.ConfigFileError(f"The {what} {shown} is larger than {limit // 2**20} MiB.")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise errors.ConfigFileError(f"The {what} {shown} is not UTF-8 text.") from None
 
 
 class YamlSyntaxError(errors.ConfigFileError):
@@ -133,7 +272,7 @@ def validate_yaml_config(
     import yaml
 
     try:
-        value = yaml.safe_load(text)
+        value = _bounded_yaml(text, source)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from daglab.helpers.checks import check_url
+from daglab.helpers.checks import check_seconds, check_url
 from daglab.helpers.errors import BadInputError, ConfigFileError, setting
 from daglab.helpers.settings import (
     DEFAULT_HTTP_TIMEOUT,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_URL,
     config_path,
     env_value,
@@ -38,6 +39,7 @@ class ConnectionSettings:
     auth: AuthConfig | None = None
     profile: str | None = None
     http_timeout: float = DEFAULT_HTTP_TIMEOUT
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -125,10 +127,18 @@ def resolve_connection(
         resolved, source = DEFAULT_URL, "default"
 
     timeout = http_timeout
-    if timeout is None and profile_table.get("http_timeout") is not None:
-        timeout = float(profile_table["http_timeout"])
-    if timeout is not None and timeout <= 0:
-        raise BadInputError(f"{setting('http_timeout')} must be a positive number of seconds.")
+    if timeout is not None:
+        timeout = check_seconds(timeout, setting("http_timeout"))
+    elif profile_table.get("http_timeout") is not None:
+        timeout = check_seconds(
+            profile_table["http_timeout"], f"http_timeout in profile {profile_name!r} ({path})"
+        )
+    cap = env_value("DAGLAB_MAX_RESPONSE_MB", environ)
+    max_response = (
+        int(check_seconds(cap, "DAGLAB_MAX_RESPONSE_MB", unit="MiB") * 2**20)
+        if cap is not None
+        else DEFAULT_MAX_RESPONSE_BYTES
+    )
 
     if config_holds_secrets(config):
         warn_if_exposed(path, "The config file")
@@ -148,4 +158,5 @@ def resolve_connection(
         auth=auth,
         profile=profile_name,
         http_timeout=timeout or DEFAULT_HTTP_TIMEOUT,
+        max_response_bytes=max_response,
     )

@@ -9,6 +9,7 @@
     │   └── SelectionError               an asset selection is malformed
     ├── ServerError                  3   unreachable, or no sane answer
     │   ├── UnreachableError, RequestTimeoutError, HTTPStatusError, BadResponseError
+    │   ├── RateLimitedError, ResponseTooLargeError
     │   ├── GraphQLError, DagsterPythonError
     │   └── LostContactError             polls kept failing while watching (``run_id``)
     ├── AuthError                    5
@@ -25,9 +26,11 @@ via ``render(spelling)``.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import re
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from daglab.helpers.models import ConfigProblem, RunResult
@@ -181,14 +184,28 @@ class BadResponseError(ServerError):
     """The body was not a GraphQL JSON response (an HTML page from a proxy, say)."""
 
 
+class RateLimitedError(ServerError):
+    """HTTP 429 beyond what daglab waits for (a Retry-After past its deadline)."""
+
+
+class ResponseTooLargeError(BadResponseError):
+    """The body, raw or decompressed, passed daglab's cap (``DAGLAB_MAX_RESPONSE_MB``)."""
+
+
 class GraphQLError(ServerError):
-    """The response carried a GraphQL ``errors`` array."""
+    """The response carried a GraphQL ``errors`` array; ``status_code`` is the HTTP status."""
 
     def __init__(
-        self, message: str, errors: list[dict[str, object]], *, hint: str | None = None
+        self,
+        message: str,
+        errors: list[dict[str, object]],
+        *,
+        hint: str | None = None,
+        status_code: int = 200,
     ) -> None:
         super().__init__(message, hint=hint)
         self.errors = errors
+        self.status_code = status_code
 
     @property
     def unknown_field(self) -> bool:
@@ -269,3 +286,52 @@ class InterruptedByUser(DaglabError):
     """Ctrl-C: the run (if any) is left alone."""
 
     exit_code = EXIT_INTERRUPTED
+
+
+# -- answers of the wrong shape ---------------------------------------------------------
+
+# What reading a server's answer of the wrong shape raises (a missing key, a list where an
+# object belongs, a value pydantic refuses, nesting past the interpreter's limit).
+SHAPE_ERRORS: tuple[type[BaseException], ...] = (
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    ValueError,
+    RecursionError,
+)
+
+
+@contextlib.contextmanager
+def server_shapes() -> Iterator[None]:
+    """Inside: a Python error from reading an answer of the wrong shape becomes a
+    ``BadResponseError`` (exit 3), the original chained for ``--verbose``. Used where the
+    library meets its users (the CLI's commands, the notebook helpers)."""
+    try:
+        yield
+    except DaglabError:
+        raise
+    except SHAPE_ERRORS as exc:
+        detail = str(exc)[:120] if not isinstance(exc, RecursionError) else "nested too deeply"
+        raise BadResponseError(
+            "The server's answer does not have the shape daglab expects "
+            f"({type(exc).__name__}: {detail}).",
+            hint="Is the URL a Dagster webserver? If it is, report this (with --verbose's "
+            "traceback) to daglab.",
+        ) from exc
+
+
+_A = TypeVar("_A")
+
+
+def guard_shapes(
+    func: Callable[..., Coroutine[Any, Any, _A]],
+) -> Callable[..., Coroutine[Any, Any, _A]]:
+    """``server_shapes`` around an async function."""
+
+    @functools.wraps(func)
+    async def wrapper(*args: Any, **kwargs: Any) -> _A:
+        with server_shapes():
+            return await func(*args, **kwargs)
+
+    return wrapper

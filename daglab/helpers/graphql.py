@@ -6,31 +6,38 @@ Knows HTTP and GraphQL, nothing about the CLI.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import functools
+import json
 import logging
 import random
 import re
 import ssl
 import time
-from collections.abc import Iterable, Mapping
+import zlib
+from collections.abc import Awaitable, Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from daglab import __version__
 from daglab.helpers import errors
 from daglab.helpers.auth import AuthConfig, HeaderAuth, redact_headers, redact_text
-from daglab.helpers.checks import check_url
+from daglab.helpers.checks import check_seconds, check_url
 from daglab.helpers.config import ConnectionSettings
 from daglab.helpers.errors import setting
 from daglab.helpers.queries import VERSION, Document
-from daglab.helpers.settings import DEFAULT_HTTP_TIMEOUT
+from daglab.helpers.settings import DEFAULT_HTTP_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES
 
 log = logging.getLogger("daglab.http")
+T = TypeVar("T")
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# daglab decodes the body itself (bounded), so it only asks for what it can decode.
+ACCEPT_ENCODING = "gzip, deflate"
+_INFLATE_STEP = 1 << 20  # decompress at most 1 MiB per step, checking the cap after each
 NEWEST_KNOWN: tuple[int, int] = (1, 13)
 
 
@@ -57,7 +64,7 @@ def _plain_context() -> ssl.SSLContext:
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(response: _Answer) -> float | None:
     value = response.headers.get("retry-after")
     if not value:
         return None
@@ -72,6 +79,68 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+class _Inflater:
+    """A gzip or deflate stream decoded in bounded steps (a bomb is stopped at the cap,
+    never inflated whole)."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        wbits = 16 + zlib.MAX_WBITS if encoding in ("gzip", "x-gzip") else zlib.MAX_WBITS
+        self._obj = zlib.decompressobj(wbits)
+        self._first = True
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        while data:
+            try:
+                out = self._obj.decompress(data, _INFLATE_STEP)
+            except zlib.error:
+                if not (self._first and self.encoding == "deflate"):
+                    raise
+                self._obj = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, no zlib header
+                self._first = False
+                continue
+            self._first = False
+            if out:
+                yield out
+            data = self._obj.unconsumed_tail
+            if self._obj.eof:
+                return
+
+
+class _Answer:
+    """Status, headers and the body of one response, read within the caps."""
+
+    __slots__ = ("content", "headers", "request_headers", "status_code")
+
+    def __init__(self, response: httpx.Response, content: bytes | bytearray) -> None:
+        self.status_code = response.status_code
+        self.headers = response.headers
+        self.request_headers = response.request.headers
+        self.content = content
+
+
+async def bounded(awaitable: Awaitable[T], seconds: float) -> T:
+    """``await awaitable``, cut off with ``asyncio.TimeoutError`` after ``seconds``.
+
+    Unlike ``asyncio.wait_for`` on Python 3.10/3.11, a cancellation (Ctrl-C) that arrives
+    as the awaitable finishes is never swallowed.
+    """
+    task = asyncio.ensure_future(awaitable)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=max(0.0, seconds))
+    except BaseException:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        raise
+    if not done:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise asyncio.TimeoutError
+    return task.result()
+
+
 def check_union(
     payload: Mapping[str, Any] | None, ok: str | Iterable[str], what: str
 ) -> Mapping[str, Any]:
@@ -79,6 +148,10 @@ def check_union(
     ok_names = {ok} if isinstance(ok, str) else set(ok)
     if payload is None:
         raise errors.BadResponseError(f"The server returned no data for {what}.")
+    if not isinstance(payload, Mapping):
+        raise errors.BadResponseError(
+            f"The server's answer for {what} is a {type(payload).__name__}, not an object."
+        )
     typename = payload.get("__typename")
     if typename in ok_names:
         return payload
@@ -114,13 +187,19 @@ class DagsterClient:
         backoff_max: float = 8.0,
         transport: httpx.AsyncBaseTransport | None = None,
         headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        deadline: float | None = None,
     ) -> None:
         if url is None:
             url = f"http://{host or 'localhost'}:{port or 3000}"
         self.url = check_url(url, "the client")
         self.graphql_url = f"{self.url}/graphql"
         self.auth = auth
-        self.timeout = timeout
+        self.timeout = timeout = check_seconds(timeout, setting("http_timeout"))
+        # One request (headers and the whole body) gets ``timeout``; one ``execute`` (all
+        # its attempts and waits) gets ``deadline``: no drip or Retry-After stretches either.
+        self.deadline = deadline if deadline is not None else 2 * timeout
+        self.max_response_bytes = max_response_bytes
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
@@ -143,7 +222,11 @@ class DagsterClient:
                 if auth is not None
                 else None
             ),
-            headers={"User-Agent": f"daglab/{__version__}", **(headers or {})},
+            headers={
+                "User-Agent": f"daglab/{__version__}",
+                **(headers or {}),
+                "Accept-Encoding": ACCEPT_ENCODING,
+            },
             follow_redirects=False,
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
         )
@@ -163,7 +246,7 @@ class DagsterClient:
             auth=settings.auth,
             timeout=settings.http_timeout,
             transport=transport,
-            **kwargs,
+            **{"max_response_bytes": settings.max_response_bytes, **kwargs},
         )
 
     async def __aenter__(self) -> DagsterClient:
@@ -203,9 +286,20 @@ class DagsterClient:
             body["operationName"] = name
         may_resend = (not is_mutation) if retry is None else retry
         attempt = 0
+        deadline = time.monotonic() + self.deadline
         while True:
+            budget = min(self.timeout, deadline - time.monotonic())
             try:
-                response = await self._post(body, name)
+                if budget <= 0:
+                    raise asyncio.TimeoutError
+                response = await bounded(self._post(body, name), budget)
+            except UnicodeEncodeError:
+                raise errors.BadInputError(
+                    "A credential or header for the Dagster server holds non-ASCII characters; "
+                    "HTTP headers carry ASCII only.",
+                    hint=f"Check {setting('auth_token')}, {setting('headers')}, DAGLAB_TOKEN and "
+                    "the profile's auth table.",
+                ) from None
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 if attempt >= self.max_retries:
                     raise errors.UnreachableError(
@@ -213,13 +307,9 @@ class DagsterClient:
                         hint=f"Is the webserver running and the URL right? ({setting('url')}, DAGLAB_URL)",
                     ) from None
                 delay = self._backoff(attempt)
-            except httpx.TimeoutException as exc:
+            except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
                 if not may_resend or attempt >= self.max_retries:
-                    raise errors.RequestTimeoutError(
-                        f"The Dagster server at {self.url} did not answer within "
-                        f"{self.timeout:g}s ({type(exc).__name__}).",
-                        hint=f"Raise {setting('http_timeout')} if the server is just slow.",
-                    ) from None
+                    raise self._timeout_error(exc, deadline) from None
                 delay = self._backoff(attempt)
             except httpx.TransportError as exc:
                 if not may_resend or attempt >= self.max_retries:
@@ -231,29 +321,110 @@ class DagsterClient:
             else:
                 status = response.status_code
                 retryable = status in RETRY_STATUSES and (may_resend or status == 429)
+                wait = _retry_after(response) if status in (429, 503) else None
                 if retryable and attempt < self.max_retries:
-                    wait = _retry_after(response) if status in (429, 503) else None
-                    delay = min(wait, 60.0) if wait is not None else self._backoff(attempt)
+                    delay = wait if wait is not None else self._backoff(attempt)
                     log.debug("HTTP %s from %s; retrying in %.2fs", status, self.url, delay)
+                    if status == 429 and time.monotonic() + delay > deadline:
+                        raise self._rate_limited(wait)
+                elif status == 429:
+                    raise self._rate_limited(wait)
                 else:
                     return self._data(response, name)
+            if time.monotonic() + delay > deadline:
+                raise self._timeout_error(None, deadline)
             attempt += 1
             await asyncio.sleep(delay)
 
-    async def _post(self, body: dict[str, Any], name: str | None) -> httpx.Response:
+    def _timeout_error(self, exc: BaseException | None, deadline: float) -> errors.ServerError:
+        what = f"did not answer within {self.timeout:g}s"
+        if exc is not None and not isinstance(exc, asyncio.TimeoutError):
+            what += f" ({type(exc).__name__})"
+        elif time.monotonic() >= deadline - 0.01:
+            what += f" (nor within {self.deadline:g}s with retries)"
+        else:
+            what += " (its answer was not complete by then)"
+        return errors.RequestTimeoutError(
+            f"The Dagster server at {self.url} {what}.",
+            hint=f"Raise {setting('http_timeout')} if the server is just slow.",
+        )
+
+    def _rate_limited(self, wait: float | None) -> errors.ServerError:
+        asked = f"; it asks to wait {wait:g}s" if wait is not None else ""
+        return errors.RateLimitedError(
+            f"The Dagster server at {self.url} is rate limiting daglab (HTTP 429){asked}, "
+            f"longer than daglab waits ({self.deadline:g}s for one request).",
+            hint="Try again later, or raise " + setting("http_timeout") + ".",
+        )
+
+    async def _post(self, body: dict[str, Any], name: str | None) -> _Answer:
         started = time.perf_counter()
-        response = await self._http.post(self.graphql_url, json=body)
+        async with self._http.stream("POST", self.graphql_url, json=body) as response:
+            content = await self._read(response)
         if log.isEnabledFor(logging.DEBUG):
             headers = redact_headers(dict(response.request.headers), self._secrets)
             log.debug(
-                "POST %s %s -> %s in %.0f ms; request headers %s",
+                "POST %s %s -> %s (%d bytes) in %.0f ms; request headers %s",
                 self.graphql_url,
                 name or "(anonymous)",
                 response.status_code,
+                len(content),
                 (time.perf_counter() - started) * 1000,
                 headers,
             )
-        return response
+        return _Answer(response, content)
+
+    async def _read(self, response: httpx.Response) -> bytearray:
+        """The body, decoded, refused as soon as it (raw or decoded) passes the cap."""
+        cap = self.max_response_bytes
+        try:
+            content = response.content  # built in memory (a test's MockTransport): read already
+        except httpx.ResponseNotRead:
+            pass
+        else:
+            if len(content) > cap:
+                raise self._too_large(len(content))
+            return bytearray(content)
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise self._too_large(int(declared))
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        inflater: _Inflater | None = None
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            inflater = _Inflater(encoding)
+        elif encoding not in ("", "identity"):
+            raise errors.BadResponseError(
+                f"The server at {self.url} sent its answer in an encoding daglab did not ask "
+                f"for ({encoding[:40]!r}; daglab accepts {ACCEPT_ENCODING})."
+            )
+        body = bytearray()
+        raw = 0
+        try:
+            async for chunk in response.aiter_raw():
+                raw += len(chunk)
+                if raw > cap:
+                    raise self._too_large(raw)
+                if inflater is None:
+                    body += chunk
+                    continue
+                for piece in inflater.feed(chunk):
+                    body += piece
+                    if len(body) > cap:
+                        raise self._too_large(len(body), inflated=True)
+        except zlib.error:
+            raise errors.BadResponseError(
+                f"The server at {self.url} sent a {encoding} body that does not decompress."
+            ) from None
+        return body
+
+    def _too_large(self, size: int, *, inflated: bool = False) -> errors.ServerError:
+        what = "decompresses to" if inflated else "is"
+        return errors.ResponseTooLargeError(
+            f"The answer of the server at {self.url} {what} more than "
+            f"{self.max_response_bytes / 2**20:g} MiB ({size / 2**20:.0f} MiB read so far); "
+            "daglab stopped reading it.",
+            hint="If the server is right to send that much, raise DAGLAB_MAX_RESPONSE_MB.",
+        )
 
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self.backoff_max, self.backoff_base * (2**attempt))
@@ -262,7 +433,7 @@ class DagsterClient:
     def _describe(self, exc: Exception) -> str:
         return redact_text(str(exc) or type(exc).__name__, self._secrets)
 
-    def _data(self, response: httpx.Response, name: str | None) -> dict[str, Any]:
+    def _data(self, response: _Answer, name: str | None) -> dict[str, Any]:
         status = response.status_code
         what = f"{name} at {self.graphql_url}" if name else self.graphql_url
         if status in (401, 403):
@@ -284,13 +455,21 @@ class DagsterClient:
                 hint=f"Use the final URL as {setting('url')}.",
             )
         try:
-            payload = response.json()
+            payload = json.loads(response.content) if response.content else None
+        except RecursionError:
+            raise errors.BadResponseError(
+                f"The server at {self.url} answered HTTP {status} with JSON nested too deeply."
+            ) from None
         except ValueError:
             kind = response.headers.get("content-type", "no content type").split(";")[0]
-            raise errors.BadResponseError(
-                f"The server at {self.url} answered HTTP {status} with {kind}, not GraphQL JSON.",
-                hint="Is the URL the Dagster webserver (with its path prefix)? A proxy may be in the way.",
-            ) from None
+            message = (
+                f"The server at {self.url} answered HTTP {status} with {kind[:60]}, "
+                "not GraphQL JSON."
+            )
+            hint = "Is the URL the Dagster webserver (with its path prefix)? A proxy may be in the way."
+            if status >= 500:
+                raise errors.HTTPStatusError(message, status, hint=hint) from None
+            raise errors.BadResponseError(message, hint=hint) from None
         if not isinstance(payload, dict):
             raise errors.BadResponseError(
                 f"The server at {self.url} answered HTTP {status} with JSON that is not a "
@@ -298,14 +477,18 @@ class DagsterClient:
                 hint="Is the URL the Dagster webserver (with its path prefix)? A proxy may be in the way.",
             )
         gql_errors = payload.get("errors")
+        if gql_errors and not isinstance(gql_errors, list):
+            gql_errors = [gql_errors]
         if gql_errors:
             messages = "; ".join(
                 str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in gql_errors[:3]
             )
             raise errors.GraphQLError(
-                f"The Dagster server rejected {name or 'the request'} (HTTP {status}): "
+                f"The Dagster server {'failed on' if status >= 500 else 'rejected'} "
+                f"{name or 'the request'} (HTTP {status}): "
                 f"{redact_text(messages, self._secrets)}",
                 [e for e in gql_errors if isinstance(e, dict)],
+                status_code=status,
             )
         if status >= 400:
             if status == 404:

@@ -355,10 +355,36 @@ class _Parser:
         raise self.fail(f"expected a value after '{name}:', found {self.found()}")
 
 
+# Selections nest a handful of levels; far past that is a mistake or an attack (50,000 '(').
+MAX_SELECTION_DEPTH = 100
+MAX_SELECTION_LENGTH = 100_000
+
+
 def parse_selection(text: str) -> Node:
     """Parse selection ``text`` into a syntax tree; a ``SelectionSyntaxError`` points at the
     column of the problem."""
-    return _Parser(text).parse()
+    if len(text) > MAX_SELECTION_LENGTH:
+        raise SelectionSyntaxError(
+            f"the selection is longer than {MAX_SELECTION_LENGTH:,} characters", text[:80], 0
+        )
+    parser = _Parser(text)
+    depth = nots = 0
+    for tok in parser.tokens:  # a '(' nests one level, and so does each 'not' in a row
+        nots = nots + 1 if tok.kind == "NOT" else 0
+        if tok.kind == "LPAREN":
+            depth += 1
+        if depth > MAX_SELECTION_DEPTH or nots > MAX_SELECTION_DEPTH:
+            raise SelectionSyntaxError(
+                f"the selection nests more than {MAX_SELECTION_DEPTH} levels deep",
+                text[:80] if len(text) > 200 else text,
+                min(tok.pos, 79) if len(text) > 200 else tok.pos,
+            )
+        if tok.kind == "RPAREN":
+            depth = max(0, depth - 1)
+    try:
+        return parser.parse()
+    except RecursionError:
+        raise SelectionSyntaxError("the selection is nested too deeply", text[:80], 0) from None
 
 
 # -- resolution -------------------------------------------------------------------------------

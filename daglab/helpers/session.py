@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from daglab.helpers import errors, runs
 from daglab.helpers import memory as _state
-from daglab.helpers import runs
 from daglab.helpers.config import ConnectionSettings, resolve_connection
 from daglab.helpers.display import (
     AssetList,
@@ -204,6 +204,7 @@ def _client() -> DagsterClient:
 # -- connecting and discovering ----------------------------------------------------------------
 
 
+@errors.guard_shapes
 async def connect(
     url: str | None = None,
     *,
@@ -261,6 +262,7 @@ async def close() -> None:
     await _session.aclose()
 
 
+@errors.guard_shapes
 async def discover_locations(location: str | None = None) -> LocationList[LocationInfo]:
     """Every code location with its load status; one that failed carries its error."""
     from daglab.helpers.discovery import discover_locations as _discover_locations
@@ -268,6 +270,7 @@ async def discover_locations(location: str | None = None) -> LocationList[Locati
     return LocationList(await _discover_locations(_client(), location))
 
 
+@errors.guard_shapes
 async def discover_jobs(
     repository: str | None = None,
     location: str | None = None,
@@ -293,6 +296,7 @@ async def _all_assets(location: str | None, repository: str | None) -> list[Asse
     return found.assets or []
 
 
+@errors.guard_shapes
 async def discover_assets(
     repository: str | None = None,
     location: str | None = None,
@@ -330,6 +334,7 @@ def load_config_from_file(config_path: str | os.PathLike[str]) -> dict[str, Any]
     return load_run_config(Path(config_path))
 
 
+@errors.guard_shapes
 async def validate_config(
     job_name: str,
     run_config: Mapping[str, Any] | None = None,
@@ -403,6 +408,7 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'s' if count != 1 else ''}"
 
 
+@errors.guard_shapes
 async def run_job(
     job_name: str,
     repository: str | None = None,
@@ -436,6 +442,7 @@ async def run_job(
     return await watched.run(wait=wait, timeout=timeout, cancel_on_timeout=cancel_on_timeout)
 
 
+@errors.guard_shapes
 async def run_assets(
     asset_selection: Iterable[str] | str | None = None,
     repository: str | None = None,
@@ -476,6 +483,7 @@ async def run_assets(
     return await watched.run(wait=wait, timeout=timeout, cancel_on_timeout=cancel_on_timeout)
 
 
+@errors.guard_shapes
 async def get_run(run_id: str) -> RunResult:
     """Where a run stands now (any run on the server, not only this session's)."""
     result = await runs.get_run(_client(), run_id)
@@ -484,6 +492,7 @@ async def get_run(run_id: str) -> RunResult:
     return result
 
 
+@errors.guard_shapes
 async def wait_for_run(
     run_id: str,
     timeout: float | None = None,
@@ -496,6 +505,7 @@ async def wait_for_run(
     return await watched.watch(run_id, runs.get_run_url(client, run_id), timeout, cancel_on_timeout)
 
 
+@errors.guard_shapes
 async def cancel_run(run_id: str, force: bool = False, wait: float = 10.0) -> RunResult:
     """Ask the server to terminate a run (``force``: mark it canceled at once) and wait up to
     ``wait`` seconds for it to end; returns the run as it then stands."""
@@ -505,6 +515,7 @@ async def cancel_run(run_id: str, force: bool = False, wait: float = 10.0) -> Ru
     return result
 
 
+@errors.guard_shapes
 async def refresh_runs() -> RunList[RunResult]:
     """Look up the session's runs that were in flight and update their state; a run the
     server no longer has is marked ``NOT_FOUND``."""
@@ -521,6 +532,7 @@ async def refresh_runs() -> RunList[RunResult]:
     return RunList([r for r in found if r is not None])
 
 
+@errors.guard_shapes
 async def resume_runs(
     timeout: float | None = None, progress: bool | None = None
 ) -> RunList[RunResult]:

@@ -22,7 +22,9 @@ else:  # pragma: no cover
 
 __all__ = [
     "DEFAULT_HTTP_TIMEOUT",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_URL",
+    "MAX_RUN_CONFIG_BYTES",
     "config_dir",
     "config_path",
     "dev_state_path",
@@ -35,6 +37,11 @@ __all__ = [
 
 DEFAULT_URL = "http://localhost:3000"
 DEFAULT_HTTP_TIMEOUT = 30.0
+# The largest answer daglab reads, raw or decompressed (DAGLAB_MAX_RESPONSE_MB): a discovery
+# of 10,000 assets is about 10 MiB, so this leaves room for twenty times that and more.
+DEFAULT_MAX_RESPONSE_BYTES = 256 * 2**20
+# The largest run-config file or text daglab reads (and the largest YAML after aliases).
+MAX_RUN_CONFIG_BYTES = 16 * 2**20
 
 
 def env_value(name: str, env: Mapping[str, str] | None = None) -> str | None:

@@ -1,6 +1,6 @@
 """The one sanitizer of text that comes from a server (or any other untrusted source).
 
-Used for the terminal, the notebook and CSV alike: ANSI/VT escape sequences (CSI, and
+Used for the terminal, the notebook and CSV alike (``csv_cell`` also defuses formulas): ANSI/VT escape sequences (CSI, and
 OSC/DCS/SOS/PM/APC strings up to their terminator, so an OSC 8 link loses its target too),
 two-character escapes, C0/C1 control characters but newline and tab, and the bidirectional
 overrides and marks that make text display differently from what it is.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CONTROL_CHARS", "ESCAPE_SEQUENCES", "clean"]
+__all__ = ["CONTROL_CHARS", "ESCAPE_SEQUENCES", "clean", "csv_cell"]
 
 # CSI (ESC [ or 8-bit 0x9b); OSC/DCS/SOS/PM/APC strings up to their terminator (BEL or ST);
 # two-character escapes.
@@ -36,4 +36,17 @@ def clean(text: object, *, one_line: bool = False) -> str:
     value = CONTROL_CHARS.sub("", ESCAPE_SEQUENCES.sub("", value))
     if one_line:
         value = _LINE_BREAKS.sub(" ", value)
+    return value
+
+
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(text: object) -> str:
+    """``text`` cleaned for a CSV cell, on one line; a cell a spreadsheet would run as a
+    formula (``=HYPERLINK(...)``, ``+``, ``-``, ``@``) gets a leading ``'``, as OWASP advises."""
+    value = clean(text, one_line=True)
+    if value.startswith(_FORMULA_START):
+        value = "'" + value
     return value

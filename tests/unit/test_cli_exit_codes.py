@@ -177,10 +177,12 @@ def test_status_json_is_exactly_one_document(
     assert [loc["name"] for loc in document["locations"]] == ["main", "analytics"]
 
 
-def test_json_error_leaves_stdout_empty(cli_env: dict[str, str]) -> None:
+def test_a_json_error_is_one_error_document(cli_env: dict[str, str]) -> None:
     result = status("--url", refused_url(), "--json", env=cli_env)
     assert result.returncode == 3
-    assert result.stdout == ""
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == 3 and error["kind"] == "UnreachableError"
+    assert error["message"] in result.stderr
 
 
 def test_status_through_a_path_prefix_from_the_environment(cli_env: dict[str, str]) -> None:

@@ -157,11 +157,21 @@ async def test_503_retry_after_is_honoured_too(sleeps: list[float]) -> None:
     assert sleeps == [1.5]
 
 
-async def test_retry_after_is_capped_at_a_minute(sleeps: list[float]) -> None:
+async def test_a_retry_after_past_the_deadline_is_reported_as_rate_limiting(
+    sleeps: list[float],
+) -> None:
     script = Script(status(429, **{"Retry-After": "86400"}), ok())
-    async with client_for(script) as client:
+    async with client_for(script, timeout=5) as client:
+        with pytest.raises(errors.RateLimitedError, match=r"HTTP 429.*86400s.*10s"):
+            await client.execute(q.VERSION)
+    assert sleeps == []  # refused at once, not slept
+
+
+async def test_a_retry_after_within_the_deadline_is_honoured(sleeps: list[float]) -> None:
+    script = Script(status(429, **{"Retry-After": "7"}), ok())
+    async with client_for(script, timeout=5) as client:
         await client.execute(q.VERSION)
-    assert sleeps == [60.0]
+    assert sleeps == [7.0]
 
 
 async def test_429_with_a_tiny_retry_after_really_waits(mock_app: MockDagster) -> None:

@@ -202,7 +202,7 @@ def test_profile_auth_table(home: Path) -> None:
 
 def test_profile_http_timeout_must_be_positive(home: Path) -> None:
     write_config(home, '[profiles.p]\nurl = "http://x:1"\nhttp_timeout = 0\n')
-    with pytest.raises(errors.BadInputError, match="http_timeout="):
+    with pytest.raises(errors.BadInputError, match="http_timeout in profile 'p'"):
         resolve(home, profile="p")
 
 

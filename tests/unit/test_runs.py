@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import helpers_fakes
+import httpx
 import pytest
 
 from daglab.commands._options import cli_spelling
@@ -189,19 +190,43 @@ async def test_a_lost_launch_response_does_not_launch_twice(
     assert "DaglabRunsByTag" in mock_app.operations
 
 
-async def test_a_launch_that_never_arrived_is_sent_again_once(mock_app: MockDagster) -> None:
-    mock_app.fail_next(502, operation="launchRun")  # a proxy answered; Dagster saw nothing
-    async with mock_app.client() as client:
+class _DropFirstLaunch(httpx.AsyncBaseTransport):
+    """The first launch's connection drops before the server reads it."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.dropped = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not self.dropped and b"DaglabLaunchRun" in request.content:
+            self.dropped = True
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_dropped_launch_that_created_nothing_is_sent_again_once(
+    mock_app: MockDagster,
+) -> None:
+    async with mock_app.client(transport=_DropFirstLaunch(mock_app.transport())) as client:
         submitted = await runs.launch_run(client, job_target(), run_config=CONFIG_OK)
     assert len(mock_app.runs) == 1
     # looked for the run (twice, over the grace period) before sending the launch again
     assert mock_app.operations == [
-        "DaglabLaunchRun",
         "DaglabRunsByTag",
         "DaglabRunsByTag",
         "DaglabLaunchRun",
     ]
     assert mock_app.runs[0].run_id == submitted.run_id
+
+
+async def test_a_5xx_after_the_launch_went_out_is_not_sent_again(mock_app: MockDagster) -> None:
+    mock_app.fail_next(502, operation="launchRun")  # a proxy answered: did Dagster see it?
+    async with mock_app.client() as client:
+        with pytest.raises(errors.ServerError) as info:
+            await runs.launch_run(client, job_target(), run_config=CONFIG_OK, request_id="r-5")
+    assert "may exist" in info.value.message
+    assert "daglab/request_id=r-5" in info.value.message
+    assert mock_app.operations == ["DaglabLaunchRun", "DaglabRunsByTag", "DaglabRunsByTag"]
 
 
 async def test_when_the_lookup_also_fails_the_user_gets_the_request_id(

@@ -153,8 +153,11 @@ async def test_server_status_in_process() -> None:
 def _cli(
     capsys: pytest.CaptureFixture[str], transport: httpx.AsyncBaseTransport, *args: str
 ) -> tuple[int, str, str]:
+    import signal
+
     from daglab import cli
 
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         cli.main(list(args), transport=transport)
         code = 0
@@ -162,6 +165,8 @@ def _cli(
         code = int(exc.code or 0)
     finally:
         cli._options.state.transport = None
+        for sig, handler in handlers.items():  # main() installs its own: give pytest back its
+            signal.signal(sig, handler)
     out = capsys.readouterr()
     return code, out.out, out.err
 

@@ -227,6 +227,8 @@ class MockApp:
         )
         loss = switches.take_lost_response(operation, fields)
         if loss is not None:
+            if loss.mode == "error500":
+                return self._errors(500, "mock: the response failed after the work was done")
             if loss.mode == "hang" and not mock.in_process:
                 await self._sleep(loss.hang_seconds)
             raise _Drop(loss.mode)

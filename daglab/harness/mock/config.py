@@ -17,7 +17,7 @@ from typing import Any, Literal
 import httpx
 
 AuthKind = Literal["bearer", "basic", "header"]
-LossMode = Literal["drop", "hang"]
+LossMode = Literal["drop", "hang", "error500"]
 
 PROXY_HTML = (
     "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
@@ -76,7 +76,8 @@ class LostResponse:
     """The server does the work, then the client never gets the answer.
 
     ``drop`` closes the connection mid-response; ``hang`` holds it for ``hang_seconds``
-    (past the client's timeout) then drops it. In-process (ASGITransport) they raise
+    (past the client's timeout) then drops it; ``error500`` answers HTTP 500 with a GraphQL
+    ``errors`` body, as a webserver whose response failed after the work was done. In-process (ASGITransport) they raise
     ``httpx.RemoteProtocolError`` and ``httpx.ReadTimeout`` respectively.
     """
 
@@ -133,6 +134,9 @@ class MockConfig:
     faults: list[Fault] = field(default_factory=list)
     union_errors: list[UnionError] = field(default_factory=list)
     lost_responses: list[LostResponse] = field(default_factory=list)
+    # A lagging read replica: runs younger than this many seconds are missing from run lists
+    # (``runsOrError``), though ``runOrError`` by id and the launch itself see them.
+    run_lookup_lag: float = 0.0
     oauth_clients: dict[str, OAuthClient] = field(default_factory=dict)
 
     @property

@@ -120,9 +120,10 @@ class MockControls:
         n: int | None = 1,
         hang_seconds: float = 30.0,
     ) -> None:
-        """Do the work of the next matching request, then never deliver the answer."""
-        if mode not in ("drop", "hang"):
-            raise ValueError("mode must be 'drop' or 'hang'")
+        """Do the work of the next matching request, then never deliver the answer (``drop``,
+        ``hang``), or answer HTTP 500 with a GraphQL error (``error500``)."""
+        if mode not in ("drop", "hang", "error500"):
+            raise ValueError("mode must be 'drop', 'hang' or 'error500'")
         with self.switches.lock:
             self.config.lost_responses.append(LostResponse(operation, mode, n, hang_seconds))
 
@@ -142,6 +143,11 @@ class MockControls:
         build_error(typename, message, {})  # fail here, not mid-request, on an unknown name
         with self.switches.lock:
             self.config.union_errors.append(UnionError(typename, target, message, n, fields))
+
+    def lag_run_lookups(self, seconds: float) -> None:
+        """Act as a lagging read replica: a run shows in run lists ``seconds`` after launch."""
+        with self.switches.lock:
+            self.config.run_lookup_lag = seconds
 
     def set_latency(self, seconds: float, operation: str | None = None) -> None:
         """Delay every request (or those of one operation) by ``seconds``."""

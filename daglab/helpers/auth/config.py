@@ -311,7 +311,12 @@ def _check_header_name(name: str, origin: str, error: type[BadInputError] = BadI
 
 
 def _check_header_value(
-    value: str, origin: str, error: type[BadInputError] = BadInputError
+    value: str, origin: str, error: type[BadInputError] = BadInputError, *, ascii_only: bool = True
 ) -> None:
     if any(ch in value for ch in "\r\n\x00"):
         raise error(f"The value of {origin} contains a line break or NUL.")
+    if ascii_only and not value.isascii():
+        raise error(
+            f"The value of {origin} holds non-ASCII characters; HTTP headers carry ASCII only.",
+            hint="Check it was copied whole (no typographic quotes or dashes).",
+        )

@@ -36,6 +36,11 @@ def parse_header_flags(values: Iterable[str]) -> dict[str, SecretStr]:
             )
         if any(ch in value for ch in "\r\n\x00"):
             raise BadInputError(f"The value of {setting('headers')} {name} contains a line break.")
+        if not value.isascii():
+            raise BadInputError(
+                f"The value of {setting('headers')} {name} holds non-ASCII characters; HTTP "
+                "headers carry ASCII only."
+            )
         register_secret(value)
         out[name] = SecretStr(value)
     return out
@@ -100,7 +105,7 @@ def _from_token_flag(
     token: str, auth_type: str | None, env: Mapping[str, str] | None
 ) -> AuthConfig:
     kind = auth_type or "bearer"
-    _check_header_value(token, setting("auth_token"))
+    _check_header_value(token, setting("auth_token"), ascii_only=kind != "basic")
     if kind == "basic":
         user, sep, password = token.partition(":")
         if not sep or not user:

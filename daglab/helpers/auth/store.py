@@ -3,11 +3,13 @@ credentials file; filed under the profile, or else the server URL."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -101,15 +103,37 @@ def _write_credentials(path: Path, targets: Mapping[str, Mapping[str, str]]) -> 
         for name, value in sorted(targets[key].items()):
             lines.append(f"{name} = {_toml_string(value)}")
         lines.append("")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write("\n".join(lines))
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the credentials file's lock file (``fcntl.flock``), so two
+    logins at once (other processes too) each read, change and write the file in turn."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if os.name == "posix":
+        os.chmod(path.parent, 0o700)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: the rename alone keeps it whole
+        yield
+        return
+    fd = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 StorageKind = Literal["keyring", "file"]
@@ -138,7 +162,6 @@ def store_token(
         raise BadInputError("The token is empty or holds whitespace.")
     register_secret(token)
     path = credentials_path(env)
-    targets = _read_credentials(path)
     entry: dict[str, str] = {"type": auth_type}
     if auth_type == "header":
         entry["header_name"] = header_name or DAGSTER_CLOUD_HEADER
@@ -150,8 +173,10 @@ def store_token(
     entry["storage"] = storage
     if storage == "file":
         entry["token"] = token
-    targets[key] = entry
-    _write_credentials(path, targets)
+    with _locked(path):  # read, change, write: one writer at a time
+        targets = _read_credentials(path)
+        targets[key] = entry
+        _write_credentials(path, targets)
     return StoredLogin(key, storage, path)
 
 
@@ -197,11 +222,12 @@ def load_stored_token(key: str, env: Mapping[str, str] | None = None) -> AuthCon
 def delete_stored_token(key: str, env: Mapping[str, str] | None = None) -> bool:
     """Forget the token stored for ``key``; True if there was one."""
     path = credentials_path(env)
-    targets = _read_credentials(path)
-    entry = targets.pop(key, None)
-    if entry is None:
-        return False
+    with _locked(path):
+        targets = _read_credentials(path)
+        entry = targets.pop(key, None)
+        if entry is None:
+            return False
+        _write_credentials(path, targets)
     if isinstance(entry, dict) and entry.get("storage") == "keyring":
         _keyring_call("delete_password", KEYRING_SERVICE, key)
-    _write_credentials(path, targets)
     return True

@@ -1,13 +1,18 @@
 """Launching one run of a target, never twice.
 
-Every launch carries a unique ``daglab/request_id`` tag: when a launch response is lost after
-the request may have reached the server, the run is looked up by that tag before anything is
-re-sent, so a flaky network never makes two runs.
+Every launch carries a unique ``daglab/request_id`` tag. When a launch response is lost after
+the request may have reached the server, the run is looked up by that tag for as long as the
+server could still be writing it (``LOOKUP_DELAYS``: about 30 s, so a lagging read replica or
+a slow run storage shows the run before daglab gives up on it). Only a connection dropped or
+timed out, and a lookup that stayed empty all that while, lets the launch be sent again. An
+HTTP 5xx after the launch went out means the server saw it: the run is looked up, and if it
+does not show, the error says it may exist and names its tag; nothing is re-sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -24,11 +29,14 @@ from daglab.helpers.runs.targets import (
     resolve_job,
     split_asset_keys,
 )
+from daglab.helpers.text import clean
 from daglab.helpers.validation import config_problems
 
-# How long to keep looking for a run by its request id after a lost launch response, before
-# concluding the server never created it and re-sending.
-LOOKUP_DELAYS = (0.0, 0.5, 1.0, 2.0)
+log = logging.getLogger("daglab.runs")
+
+# The pauses between lookups of a run by its request id after a lost launch response (31.5 s
+# in all), before concluding the server never created it.
+LOOKUP_DELAYS = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0)
 MAX_LAUNCH_ATTEMPTS = 3
 
 
@@ -76,14 +84,24 @@ async def find_run_by_request_id(client: DagsterClient, request_id: str) -> dict
         {"filter": {"tags": [{"key": REQUEST_ID_TAG, "value": request_id}]}, "limit": 5},
     )
     runs = check_union(data.get("runsOrError"), "Runs", "looking up a run by its request id")
-    results = list(runs.get("results") or [])
+    results = [r for r in (runs.get("results") or []) if isinstance(r, dict)]
     return results[-1] if results else None  # newest first: the last is the first launched
+
+
+def _server_answered_5xx(exc: errors.DaglabError) -> bool:
+    """The server (or a proxy before it) answered 5xx: the launch reached it."""
+    status = getattr(exc, "status_code", None)
+    return isinstance(exc, (errors.HTTPStatusError, errors.GraphQLError)) and (
+        isinstance(status, int) and status >= 500
+    )
 
 
 def _may_have_arrived(exc: errors.DaglabError) -> bool:
     """A launch failure after which the server may still have created the run."""
+    if _server_answered_5xx(exc):
+        return True
     return isinstance(exc, errors.ServerError) and not isinstance(
-        exc, (errors.GraphQLError, errors.DagsterPythonError)
+        exc, (errors.GraphQLError, errors.DagsterPythonError, errors.RateLimitedError)
     )
 
 
@@ -140,12 +158,23 @@ async def launch_run(
             lost = exc
             found = await _look_for_lost_launch(client, request_id, exc)
             if found is not None:
-                return result(found["runId"], found["status"], recovered=True)
+                return result(_text(found, "runId"), _text(found, "status"), recovered=True)
+            if _server_answered_5xx(exc):
+                raise errors.ServerError(
+                    f"{exc.message.rstrip('.')}. The launch reached the server, so the run may "
+                    "exist though "
+                    f"it does not show yet; it would carry the tag {REQUEST_ID_TAG}={request_id}.",
+                    hint="Check the Dagster UI (filter runs by that tag) before launching again.",
+                ) from None
             continue
         payload = data.get("launchRun") or {}
+        if not isinstance(payload, Mapping):
+            raise errors.BadResponseError("The server's answer to the launch is not an object.")
         if payload.get("__typename") == "LaunchRunSuccess":
-            run = payload["run"]
-            return result(run["runId"], run["status"], recovered=False)
+            run = payload.get("run")
+            if not isinstance(run, Mapping):
+                raise errors.BadResponseError("The server's answer to the launch names no run.")
+            return result(_text(run, "runId"), _text(run, "status"), recovered=False)
         raise _launch_error(payload, target)
     raise errors.ServerError(
         f"{lost.message if lost else 'The launch failed.'} The launch was sent "
@@ -154,12 +183,29 @@ async def launch_run(
     )
 
 
+def _text(run: Mapping[str, Any], key: str) -> str:
+    """A field of a run the server sent, as text; a run without it is a bad answer."""
+    value = run.get(key)
+    if not isinstance(value, str) or not value:
+        raise errors.BadResponseError(f"The server's run has no {key}.")
+    return value
+
+
 async def _look_for_lost_launch(
     client: DagsterClient, request_id: str, cause: errors.DaglabError
 ) -> dict[str, Any] | None:
     """After a lost launch response: the run, if the server made it; None if surely not."""
-    for delay in LOOKUP_DELAYS:
+    for index, delay in enumerate(LOOKUP_DELAYS):
         if delay:
+            if index == 1:
+                log.warning(
+                    "The launch response was lost (%s); looking the run up by its tag %s=%s "
+                    "for up to %.0fs.",
+                    clean(cause.message, one_line=True).rstrip("."),
+                    REQUEST_ID_TAG,
+                    request_id,
+                    sum(LOOKUP_DELAYS),
+                )
             await asyncio.sleep(delay)
         try:
             found = await find_run_by_request_id(client, request_id)

@@ -21,7 +21,7 @@ from typing import Any
 
 from daglab.helpers import errors
 from daglab.helpers.errors import operation
-from daglab.helpers.graphql import DagsterClient, check_union
+from daglab.helpers.graphql import DagsterClient, bounded, check_union
 from daglab.helpers.models import RunError, RunResult
 from daglab.helpers.queries import INSTANCE, RUN_EVENTS, RUN_PROGRESS, RUNS_STATUS
 from daglab.helpers.runs.control import cancel_run
@@ -30,6 +30,8 @@ from daglab.helpers.statuses import TERMINAL_EVENTS, TERMINAL_STATUSES
 
 # After the last running step finishes, poll at the fastest rate for this long.
 END_NEAR_WINDOW = 10.0
+# How long past its deadline a wait may take to notice it (one slow poll cut short).
+DEADLINE_GRACE = 1.0
 
 
 # -- watching -----------------------------------------------------------------------------------
@@ -351,7 +353,13 @@ class RunWatcher:
         last_failure = ""
         while True:
             try:
-                new = await self._poll()
+                if deadline is None:
+                    new = await self._poll()
+                else:  # no slow or dripping answer carries the wait past its deadline
+                    budget = max(0.0, deadline - time.monotonic()) + DEADLINE_GRACE
+                    new = await bounded(self._poll(), budget)
+            except asyncio.TimeoutError:
+                return await self._on_timeout(timeout or 0.0, cancel_on_timeout, cancel_wait)
             except (errors.AuthError, errors.TargetNotFoundError):
                 raise
             except errors.DaglabError as exc:
@@ -410,8 +418,8 @@ class RunWatcher:
         self.timed_out = True
         self._emit("timed_out", status=self.state.status, message=f"{timeout:g}s")
         if not self.follow_events:  # the steps so far, for the result
-            with contextlib.suppress(errors.DaglabError):
-                await self._drain()
+            with contextlib.suppress(errors.DaglabError, asyncio.TimeoutError):
+                await bounded(self._drain(), DEADLINE_GRACE)
         if not cancel:
             return self.result()
         self._emit("canceling", status=self.state.status)

@@ -82,6 +82,8 @@ def _runs_or_error(
         created_after=f.created_after,
         created_before=f.created_before,
     )
+    if ctx.config.run_lookup_lag > 0:
+        runs = [r for r in runs if r.created_at <= ctx.now - ctx.config.run_lookup_lag]
     count = len(runs)
     if cursor:
         ids = [r.run_id for r in runs]
