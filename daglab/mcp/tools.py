@@ -465,6 +465,7 @@ def write_tools(ctx: ToolContext) -> list[ToolSpec]:
             run_config,
             tags,
             partition,
+            offered=("asset_keys", "asset_pattern", "select"),
         )
         return await launch(request, profile, wait, timeout, cancel_on_timeout)
 
@@ -532,10 +533,11 @@ def _request(
     run_config: dict[str, Any] | None,
     tags: dict[str, str] | None,
     partition: str | None,
+    offered: tuple[str, ...] = ("job", "asset_keys", "asset_pattern", "select"),
 ) -> runs.RunRequest:
-    runs.require_one_target(
-        {"job": job, "asset_keys": asset_keys, "asset_pattern": asset_pattern, "select": select}
-    )
+    """The run request of a tool's arguments; exactly one of the targets it ``offered``."""
+    given = {"job": job, "asset_keys": asset_keys, "asset_pattern": asset_pattern, "select": select}
+    runs.require_one_target({k: v for k, v in given.items() if k in offered})
     if run_config is not None and not isinstance(run_config, dict):
         raise errors.BadInputError("run_config must be a JSON object.")
     return runs.RunRequest(
