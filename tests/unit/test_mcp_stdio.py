@@ -7,6 +7,10 @@ server echoes the token back in its error text."""
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,7 +20,7 @@ import pytest
 pytest.importorskip("mcp.server")
 
 from daglab.harness.mock import MockDagster
-from tests.conftest import isolated_env
+from tests.conftest import REPO, isolated_env
 from tests.mcp_client import daglab_mcp, text_of, tool_names
 
 SENTINEL = "SeNtInEl-mcp-4b1d-Do-Not-Print"
@@ -120,3 +124,55 @@ async def test_stdio_server_lists_only_read_tools_without_allow_writes(
         names = await tool_names(client)
     assert "launch_job" not in names and "cancel_run" not in names
     assert {"discover_assets", "get_run", "validate_run_config"} <= names
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_http_serves_streamable_http_on_loopback(
+    mock_dagster: MockDagster, tmp_path: Path
+) -> None:
+    from mcp import Client
+
+    port = free_port()
+    env = {**isolated_env(tmp_path), "PYTHONPATH": str(REPO)}
+    with (tmp_path / "server.log").open("w") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daglab",
+                "mcp",
+                "--http",
+                "--port",
+                str(port),
+                "--url",
+                mock_dagster.url,
+            ],
+            env=env,
+            stdout=log,
+            stderr=log,
+            cwd=REPO,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                assert proc.poll() is None, (tmp_path / "server.log").read_text()
+                assert time.monotonic() < deadline, "daglab mcp --http never listened"
+                time.sleep(0.1)
+        async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+            names = await tool_names(client)
+            locations = await client.call_tool("list_locations", {})
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert "discover_assets" in names and "launch_job" not in names
+    assert not locations.is_error
+    assert locations.structured_content["total"] == 2  # type: ignore[index]
