@@ -92,10 +92,9 @@ def mcp(
 
     from daglab.mcp.bounds import Limits
     from daglab.mcp.deployments import Deployments, profile_settings
-    from daglab.mcp.server import build_server, serve, setup_logging
+    from daglab.mcp.server import build_server, serve, serving_logs
 
     secrets = flag_secrets(opts)
-    setup_logging(opts.verbose, secrets)
     limits = Limits(
         tool_timeout=tool_timeout,
         max_wait=max_wait,
@@ -110,5 +109,8 @@ def mcp(
         transport=state.transport,
     )
     opts.settings()  # a bad flag, profile or config file is exit 2 now, not a tool error later
-    server = build_server(deployments, allow_writes=allow_writes, limits=limits, secrets=secrets)
-    serve(server, http=http, port=port)
+    with serving_logs(opts.verbose, secrets):
+        server = build_server(
+            deployments, allow_writes=allow_writes, limits=limits, secrets=secrets
+        )
+        serve(server, http=http, port=port)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import inspect
 import logging
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from daglab import __version__
@@ -49,14 +49,22 @@ def build_server(
         finally:
             await deployments.aclose()
 
-    server = MCPServer(
-        "daglab",
-        title="daglab",
-        version=__version__,
-        instructions=INSTRUCTIONS,
-        lifespan=lifespan,
-        log_level="WARNING",
-    )
+    # MCPServer calls logging.basicConfig (a rich handler on the root logger, bound to the
+    # stderr of the moment): a server built in-process leaves the host's logging as it was.
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        server = MCPServer(
+            "daglab",
+            title="daglab",
+            version=__version__,
+            instructions=INSTRUCTIONS,
+            lifespan=lifespan,
+            log_level="WARNING",
+        )
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
     specs = read_tools(ctx) + (write_tools(ctx) if allow_writes else [])
     for spec in specs:
         server.add_tool(
@@ -76,20 +84,35 @@ def build_server(
     return server
 
 
-def setup_logging(verbose: bool, secrets: list[str]) -> None:
-    """Everything logged goes to stderr (stdout is the protocol on stdio), secrets masked;
-    warnings only unless ``verbose``."""
+@contextmanager
+def serving_logs(verbose: bool, secrets: list[str]) -> Iterator[None]:
+    """While serving, everything logged goes to stderr (stdout is the protocol on stdio),
+    secrets masked; warnings only unless ``verbose``. The logging configuration is put back
+    afterwards (``cli.main`` may run in a process that goes on)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter(secrets))
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    names = ("daglab", "mcp", "uvicorn", "uvicorn.error", "uvicorn.access", "httpx")
     root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    for name in ("daglab", "mcp", "uvicorn", "uvicorn.error", "uvicorn.access", "httpx"):
+    saved = [(root, list(root.handlers), root.level, root.propagate)]
+    for name in names:
         logger = logging.getLogger(name)
-        logger.handlers[:] = []
-        logger.propagate = True
-    logging.getLogger("daglab").setLevel(logging.DEBUG if verbose else logging.WARNING)
+        saved.append((logger, list(logger.handlers), logger.level, logger.propagate))
+    try:
+        root.handlers[:] = [handler]
+        root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+        for name in names:
+            logger = logging.getLogger(name)
+            logger.handlers[:] = []
+            logger.propagate = True
+            logger.setLevel(logging.NOTSET)
+        logging.getLogger("daglab").setLevel(logging.DEBUG if verbose else logging.WARNING)
+        yield
+    finally:
+        for logger, handlers, level, propagate in saved:
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
+            logger.propagate = propagate
 
 
 def serve(server: Any, *, http: bool = False, port: int = 8765) -> None:
