@@ -1,4 +1,4 @@
-"""nox sessions: lint, unit, e2e-<minor> for each supported Dagster minor, e2e, e2e-ci, schemas, bench.
+"""nox sessions: lint, unit, e2e-<minor> for each supported Dagster minor, e2e, e2e-ci, schemas, bench, bench-mcp.
 
 ``nox`` alone runs what CI runs (lint, unit, e2e-ci). uv is the venv backend.
 """
@@ -94,6 +94,13 @@ def bench(session: nox.Session) -> None:
     """Benchmarks: print daglab's figures beside their baselines, as ratios."""
     _install(session)
     session.run("python", "bench/run.py", *session.posargs, env={"PYTHONDONTWRITEBYTECODE": ""})
+
+
+@nox.session(name="bench-mcp")
+def bench_mcp(session: nox.Session) -> None:
+    """daglab mcp: a tool call against the helper it wraps, and the server's start-up."""
+    _install(session)
+    session.run("python", "bench/mcp_overhead.py", *session.posargs)
 
 
 @nox.session

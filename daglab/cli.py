@@ -58,6 +58,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "daglab.commands.notebook",
         "Generate Jupyter notebooks that use the daglab helpers.",
     ),
+    # -- issue 21: the MCP server -----------------------------------------------------------
+    "mcp": (
+        "daglab.commands.mcp",
+        "Serve daglab's library to agents over the Model Context Protocol (stdio, or --http).",
+    ),
 }
 
 

@@ -1,0 +1,133 @@
+"""The tools' output schemas: the ``--json`` documents of the CLI, as pydantic models.
+
+Entities are the library's own models where their ``to_json()`` is their ``model_dump()``
+(``LocationInfo``, ``JobInfo``, ``AssetInfo``, ``RunSubmitResult``); where ``to_json()`` reshapes
+a model (``RunResult``: ISO times and ``duration_s``; ``ValidationResult``: each problem's
+``where``), a model here describes that shape, and ``tests/unit/test_mcp_bounds.py`` checks
+that its fields are exactly the keys ``to_json()`` gives.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from daglab.helpers.models import AssetInfo, JobInfo, LocationInfo
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(_Out):
+    total: int = Field(description="How many matched before the limit was applied.")
+    limit: int = Field(description="The most items this answer could hold.")
+    truncated: bool = Field(description="True if more matched than are listed here.")
+
+
+class LocationsOut(Page):
+    """``daglab discover --filter locations --json``, bounded."""
+
+    locations: list[LocationInfo]
+
+
+class JobsOut(Page):
+    """``daglab discover --filter jobs --json``, bounded."""
+
+    jobs: list[JobInfo]
+    failed_locations: list[str] = Field(
+        default_factory=list,
+        description="Code locations that failed to load: their jobs are not listed.",
+    )
+
+
+class AssetsOut(Page):
+    """``daglab discover --filter assets --json``, bounded."""
+
+    assets: list[AssetInfo]
+    failed_locations: list[str] = Field(
+        default_factory=list,
+        description="Code locations that failed to load: their assets are not listed.",
+    )
+
+
+class ProblemOut(_Out):
+    path: list[str] = Field(description="Where in the run config, e.g. ['ops', 'x', 'config'].")
+    where: str = Field(description="The same path as Dagster writes it: root:ops:x:config.")
+    message: str
+    reason: str | None = None
+
+
+class ValidationOut(_Out):
+    """``daglab run --validate-only --json``: the server's verdict on a run config."""
+
+    valid: bool
+    job: str
+    location: str
+    repository: str
+    asset_selection: list[str] = []
+    errors: list[ProblemOut] = []
+
+
+class RunErrorOut(_Out):
+    message: str
+    step: str | None = None
+    class_name: str | None = None
+
+
+class RunOut(_Out):
+    """``daglab run/watch --json``: where a run stands, or how it ended."""
+
+    run_id: str
+    status: str = Field(description="Dagster's own status: QUEUED, STARTED, SUCCESS, FAILURE, ...")
+    url: str = Field(description="The run's page in the Dagster UI.")
+    job: str | None = None
+    location: str | None = None
+    repository: str | None = None
+    asset_selection: list[str] = []
+    partition: str | None = None
+    started_at: str | None = Field(default=None, description="ISO 8601, UTC.")
+    ended_at: str | None = Field(default=None, description="ISO 8601, UTC.")
+    duration_s: float | None = None
+    error: RunErrorOut | None = None
+    steps_succeeded: list[str] = []
+    steps_failed: list[str] = []
+    materialized: list[str] = []
+    timed_out: bool = Field(
+        default=False, description="daglab stopped waiting before the run ended; it goes on."
+    )
+    canceled_by_daglab: bool = False
+
+
+class LaunchOut(RunOut):
+    """A launched run: ``RunOut`` plus how daglab left it."""
+
+    request_id: str = Field(
+        description="The daglab/request_id tag of the run: one request, never two runs."
+    )
+    stop_reason: str = Field(
+        description="Why daglab stopped looking: ended, timed_out (the run goes on), "
+        "canceled_on_timeout, or not_waiting (launched with wait=false)."
+    )
+    waited_s: float | None = Field(default=None, description="How long daglab waited.")
+
+
+class CancelOut(RunOut):
+    """``daglab cancel --json``."""
+
+    force: bool
+
+
+class ProfileOut(_Out):
+    name: str
+    url: str | None = Field(description="The profile's URL (credentials are never shown).")
+    default: bool = Field(description="The deployment used when a call names no profile.")
+
+
+class DeploymentsOut(_Out):
+    """The deployments this server can talk to: its own connection and the configured
+    profiles."""
+
+    default_url: str
+    default_source: str = Field(description="Where the default connection came from.")
+    default_profile: str | None = None
+    profiles: list[ProfileOut]
