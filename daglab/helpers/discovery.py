@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from daglab.helpers.assetkeys import format_key, parse_key
 from daglab.helpers.errors import BadInputError, GraphQLError, TargetNotFoundError
 from daglab.helpers.graphql import check_union
 from daglab.helpers.queries import ASSETS, ASSETS_1_7, JOBS, WORKSPACE, pick
@@ -147,7 +148,7 @@ def asset_record(node: Mapping[str, Any], repository: str, location: str) -> Rec
         (implicit if job.startswith(IMPLICIT_ASSET_JOB_PREFIX) else jobs).append(job)
     tags = node.get("tags")
     return {
-        "key": "/".join(path),
+        "key": format_key(path),
         "path": list(path),
         "group": node.get("groupName") or "default",
         "repository": repository,
@@ -162,9 +163,14 @@ def asset_record(node: Mapping[str, Any], repository: str, location: str) -> Rec
             else None
         ),
         "materializable": bool(materializable),
-        "deps": ["/".join(d["path"]) for d in node.get("dependencyKeys") or ()],
+        "deps": [format_key(d["path"]) for d in node.get("dependencyKeys") or ()],
         "jobs": jobs,
         "implicit_jobs": implicit,
+        "owners": [
+            f"team:{o['team']}" if "team" in o else str(o.get("email") or "")
+            for o in node.get("owners") or ()
+        ],
+        "partition_type": (partition_def.get("type") or None) if partition_def else None,
     }
 
 
@@ -397,7 +403,8 @@ def match_pattern(pattern: str, key_or_name: str) -> bool:
     if fnmatch.fnmatchcase(key_or_name, pattern):
         return True
     if "/" not in pattern and "/" in key_or_name:
-        return fnmatch.fnmatchcase(key_or_name.rsplit("/", 1)[1], pattern)
+        last = parse_key(key_or_name)
+        return bool(last) and fnmatch.fnmatchcase(format_key(last[-1:]), pattern)
     return False
 
 

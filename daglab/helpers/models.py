@@ -53,7 +53,9 @@ class JobInfo(Model):
 class AssetInfo(Model):
     """An asset definition, with what a user needs to find and launch it.
 
-    ``key`` is the slash-joined ``path``; ``jobs`` are the user jobs that contain it and
+    ``key`` is the slash-joined ``path`` (a ``/`` inside a component written ``\\/``, a
+    backslash ``\\\\``: see ``daglab.helpers.assetkeys``); ``owners`` are ``team:NAME`` or
+    e-mail addresses, as Dagster's ``owner:`` matches them; ``jobs`` are the user jobs that contain it and
     ``implicit_jobs`` the ``__ASSET_JOB…`` names an asset-selection run must be launched on.
     """
 
@@ -71,6 +73,8 @@ class AssetInfo(Model):
     deps: list[str] = []
     jobs: list[str] = []
     implicit_jobs: list[str] = []
+    owners: list[str] = []
+    partition_type: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return self.model_dump()

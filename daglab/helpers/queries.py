@@ -113,6 +113,11 @@ _ASSET_FIELDS = """
           isObservable
           jobNames
           dependencyKeys { path }
+          owners {
+            __typename
+            ... on UserAssetOwner { email }
+            ... on TeamAssetOwner { team }
+          }
 """
 
 # 1.7: `isSource` and no `kinds`/`isMaterializable`; 1.8+: the reverse.
@@ -374,6 +379,49 @@ query DaglabAssetPartitionKeys($assetKeys: [AssetKeyInput!]) {
     assetKey { path }
     isPartitioned
     partitionKeys
+  }
+}
+""",
+)
+
+# A job's partition set: every key, and the run config and tags Dagster computes for one
+# (what the launchpad and `dagster job launch --partition` use). Unknown keys still get an
+# answer, so membership is checked against the keys.
+JOB_PARTITION = Document(
+    "DaglabJobPartition",
+    """
+query DaglabJobPartition(
+  $repositorySelector: RepositorySelector!
+  $jobName: String!
+  $partitionName: String!
+) {
+  partitionSetsOrError(repositorySelector: $repositorySelector, pipelineName: $jobName) {
+    __typename
+    ... on PartitionSets {
+      results {
+        name
+        partitionsOrError {
+          __typename
+          ... on Partitions { results { name } }
+          ... on PythonError { message className }
+        }
+        partition(partitionName: $partitionName) {
+          name
+          runConfigOrError {
+            __typename
+            ... on PartitionRunConfig { yaml }
+            ... on PythonError { message className }
+          }
+          tagsOrError {
+            __typename
+            ... on PartitionTags { results { key value } }
+            ... on PythonError { message className }
+          }
+        }
+      }
+    }
+    ... on PipelineNotFoundError { message }
+    ... on PythonError { message className }
   }
 }
 """,

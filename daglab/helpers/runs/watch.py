@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from daglab.helpers import errors
+from daglab.helpers.assetkeys import format_key
 from daglab.helpers.errors import operation
 from daglab.helpers.graphql import DagsterClient, check_union
 from daglab.helpers.models import RunError, RunResult
@@ -436,7 +437,7 @@ class RunWatcher:
 def _key_of(event: Mapping[str, Any]) -> str | None:
     key = event.get("assetKey") or {}
     path = key.get("path")
-    return "/".join(path) if path else None
+    return format_key(path) if path else None
 
 
 async def monitor_run(
