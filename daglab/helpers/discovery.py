@@ -34,6 +34,15 @@ IMPLICIT_ASSET_JOB_PREFIX = "__ASSET_JOB"
 ENTITY_TYPES = ("locations", "repositories", "jobs", "assets")
 
 
+ANONYMOUS_ASSET_JOB_PREFIX = "__anonymous_asset_job"
+
+
+def is_internal_job(name: str) -> bool:
+    """Jobs Dagster makes itself, which its UI hides: the implicit asset jobs and the
+    ``__anonymous_asset_job_…`` of schedules and sensors that target assets."""
+    return name.startswith((IMPLICIT_ASSET_JOB_PREFIX, ANONYMOUS_ASSET_JOB_PREFIX))
+
+
 def is_implicit_asset_job(name: str) -> bool:
     """``__ASSET_JOB`` (1.8+) and ``__ASSET_JOB_0 … _N`` (1.7): jobs Dagster makes for assets."""
     return name.startswith(IMPLICIT_ASSET_JOB_PREFIX)
@@ -101,7 +110,7 @@ def job_records(data: Mapping[str, Any]) -> list[Record]:
     for repo in _repository_nodes(data, "listing jobs"):
         location = repo["location"]["name"]
         for job in repo.get("pipelines") or []:
-            if is_implicit_asset_job(job["name"]):
+            if is_internal_job(job["name"]):
                 continue
             out.append(
                 {
@@ -145,7 +154,10 @@ def asset_record(node: Mapping[str, Any], repository: str, location: str) -> Rec
     jobs: list[str] = []
     implicit: list[str] = []
     for job in node.get("jobNames") or ():
-        (implicit if job.startswith(IMPLICIT_ASSET_JOB_PREFIX) else jobs).append(job)
+        if job.startswith(IMPLICIT_ASSET_JOB_PREFIX):
+            implicit.append(job)
+        elif not job.startswith(ANONYMOUS_ASSET_JOB_PREFIX):
+            jobs.append(job)
     tags = node.get("tags")
     return {
         "key": format_key(path),

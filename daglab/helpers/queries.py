@@ -275,6 +275,9 @@ _EVENT_FIELDS = """
           ... on ErrorEvent { error { message className cause { message className } } }
           ... on MaterializationEvent { assetKey { path } }
           ... on AssetMaterializationPlannedEvent { assetKey { path } }
+          ... on AssetCheckEvaluationEvent {
+            evaluation { checkName assetKey { path } success severity }
+          }
         }
         cursor
         hasMore

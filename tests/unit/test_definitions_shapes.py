@@ -119,3 +119,135 @@ def test_key_attribute_matches_a_slash_inside_a_component_as_dagster_does() -> N
         "backslash\\/interpretation",
         "backslash/other",
     ]
+
+
+# -- what a run's events say ------------------------------------------------------------------
+
+
+def _watcher() -> tuple[object, list[object]]:
+    from daglab.helpers.graphql import DagsterClient
+    from daglab.helpers.runs.watch import RunWatcher
+
+    seen: list[object] = []
+    watcher = RunWatcher(DagsterClient("http://127.0.0.1:9"), "r1", on_progress=seen.append)
+    return watcher, seen
+
+
+def _ev(kind: str, step: str | None = None, **extra: object) -> dict[str, object]:
+    return {"eventType": kind, "stepKey": step, "message": "", **extra}
+
+
+def _check(step: str, name: str, passed: bool, severity: str) -> dict[str, object]:
+    return _ev(
+        "ASSET_CHECK_EVALUATION",
+        step,
+        evaluation={
+            "checkName": name,
+            "assetKey": {"path": ["defs", "checked"]},
+            "success": passed,
+            "severity": severity,
+        },
+    )
+
+
+def test_check_results_are_reported_and_check_steps_are_not_asset_steps() -> None:
+    from daglab.helpers.runs import describe
+
+    watcher, seen = _watcher()
+    watcher._handle_events(  # type: ignore[attr-defined]
+        [
+            _ev("ASSET_CHECK_EVALUATION_PLANNED", "defs__checked_rows_positive"),
+            _ev("STEP_START", "defs__checked"),
+            _ev("ASSET_MATERIALIZATION", "defs__checked", assetKey={"path": ["defs", "checked"]}),
+            _ev("ASSET_MATERIALIZATION", "defs__checked", assetKey={"path": ["defs", "checked"]}),
+            _ev("STEP_SUCCESS", "defs__checked"),
+            _ev("STEP_START", "defs__checked_rows_positive"),
+            _check("defs__checked_rows_positive", "rows_positive", False, "ERROR"),
+            _ev("STEP_SUCCESS", "defs__checked_rows_positive"),
+            _check("defs__checked_rows_fresh", "rows_fresh", False, "WARN"),
+            _ev("STEP_SKIPPED", "on_no"),
+        ]
+    )
+    result = watcher.result()  # type: ignore[attr-defined]
+    assert result.steps_succeeded == ["defs__checked"]
+    assert result.materialized == ["defs/checked"]  # two materializations, one asset
+    assert result.steps_skipped == ["on_no"]
+    doc = result.to_json()
+    assert doc["checks"] == [
+        {
+            "asset": "defs/checked",
+            "path": ["defs", "checked"],
+            "name": "rows_positive",
+            "passed": False,
+            "severity": "ERROR",
+            "step": "defs__checked_rows_positive",
+        },
+        {
+            "asset": "defs/checked",
+            "path": ["defs", "checked"],
+            "name": "rows_fresh",
+            "passed": False,
+            "severity": "WARN",
+            "step": "defs__checked_rows_fresh",
+        },
+    ]
+    lines = [describe(e) for e in seen]  # type: ignore[arg-type]
+    assert "materialized defs/checked (1)" in lines
+    assert "check rows_positive on defs/checked FAILED (ERROR)" in lines
+    assert "step on_no skipped" in lines
+
+
+def test_a_failed_error_check_is_not_ok_a_failed_warn_check_is() -> None:
+    from daglab.helpers.models import CheckResult, RunResult
+
+    warn = CheckResult(asset="a", name="w", passed=False, severity="WARN")
+    error = CheckResult(asset="a", name="e", passed=False, severity="ERROR")
+    assert RunResult(run_id="r", status="SUCCESS", url="u", checks=[warn]).ok
+    assert not RunResult(run_id="r", status="SUCCESS", url="u", checks=[warn, error]).ok
+
+
+def test_a_run_that_died_mid_step_names_that_step() -> None:
+    watcher, _ = _watcher()
+    watcher._handle_events(  # type: ignore[attr-defined]
+        [
+            _ev("STEP_START", "sleep_for"),
+            _ev(
+                "RUN_FAILURE",
+                None,
+                message="Run worker crashed",
+                error={"message": "process exited with -9"},
+            ),
+        ]
+    )
+    watcher.state.status = "FAILURE"  # type: ignore[attr-defined]
+    result = watcher.result()  # type: ignore[attr-defined]
+    assert result.error.step == "sleep_for"
+    assert "crashed" in result.error.message
+
+
+def test_the_one_line_reason_of_a_multi_line_message() -> None:
+    from daglab.helpers.text import reason_line
+
+    text = (
+        "Error occurred while executing op \"explode\":\n\n"
+        "Traceback (most recent call last):\n"
+        '  File "x.py", line 3, in f\n'
+        "Exception: daglab fixture failure\n"
+    )
+    assert reason_line(text) == (
+        'Error occurred while executing op "explode": Exception: daglab fixture failure'
+    )
+    assert reason_line("one line") == "one line"
+
+
+def test_internal_jobs_are_hidden_and_a_job_in_two_repositories_hints_at_the_repository() -> None:
+    from daglab.helpers.discovery import asset_record, is_internal_job
+
+    assert is_internal_job("__anonymous_asset_job_multi_daily")
+    assert is_internal_job("__ASSET_JOB_0") and not is_internal_job("orders_job")
+    record = asset_record(
+        {"assetKey": {"path": ["a"]}, "jobNames": ["__ASSET_JOB", "__anonymous_asset_job_s", "j"]},
+        "__repository__",
+        "main",
+    )
+    assert record["jobs"] == ["j"] and record["implicit_jobs"] == ["__ASSET_JOB"]

@@ -79,10 +79,18 @@ async def resolve_job(
         return RunTarget(job=m.name, location=m.location, repository=m.repository)
     if len(matches) > 1:
         listed = "; ".join(f"{m.name} ({_where(m)})" for m in matches)
+        locations = sorted({m.location for m in matches})
+        if len(locations) == 1:  # two repositories of one location: only the repository helps
+            repos = ", ".join(sorted(m.repository for m in matches))
+            hint = f"Pick one with {setting('repository')} ({repos})."
+        elif len({(m.location, m.repository) for m in matches}) == len(locations):
+            hint = f"Pick one with {setting('location')} ({', '.join(locations)})."
+        else:
+            hint = f"Pick one with {setting('location')} and {setting('repository')}."
         raise errors.AmbiguousTargetError(
             f"Job {job!r} exists in {len(matches)} places: {listed}.",
             [f"{m.location}/{m.repository}/{m.name}" for m in matches],
-            hint=f"Pick one with {setting('location')} (and {setting('repository')} if needed).",
+            hint=hint,
         )
     await _check_scope(client, location, repository)
     elsewhere = [j for j in jobs if j.name == job]
