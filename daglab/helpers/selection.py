@@ -363,9 +363,31 @@ class _Parser:
         raise self.fail(f"expected a value after '{name}:', found {self.found()}")
 
 
+# Dagster's older clause syntax, which ``AssetSelection.from_string`` still accepts for a
+# whole selection that is one bare key: ``++key+`` is two levels up and one down (each ``+``
+# one level), ``*key`` / ``key*`` every level.
+_LEGACY_CLAUSE = re.compile(r"(\*|\++)?([^\s*+():=\",]+)(\*|\++)?")
+
+
+def _legacy_depth(marks: str | None) -> int | None:
+    if not marks:
+        return None
+    return EVERY_LEVEL if marks == "*" else len(marks)
+
+
 def parse_selection(text: str) -> Node:
     """Parse selection ``text`` into a syntax tree; a ``SelectionSyntaxError`` points at the
-    column of the problem."""
+    column of the problem. A whole selection that is one bare key with ``+`` or ``*`` marks
+    is Dagster's clause syntax (each ``+`` one level, ``*`` every level); inside a larger expression, ``+X`` and
+    ``X+`` are every level, as ``+key:X`` is in Dagster's grammar."""
+    legacy = _LEGACY_CLAUSE.fullmatch(text.strip())
+    if (
+        legacy
+        and legacy.group(2).lower() not in _CASED_KEYWORDS
+        and (legacy.group(1) or legacy.group(3))
+    ):
+        up, key, down = legacy.groups()
+        return Traverse(Attr("key", key), _legacy_depth(up), _legacy_depth(down))
     return _Parser(text).parse()
 
 
@@ -506,9 +528,10 @@ class _Graph:
             return self.evaluate(node.left) | self.evaluate(node.right)
         if isinstance(node, Traverse):
             base = self.evaluate(node.expr)
-            out = set(base)
-            if node.up is not None:
-                out |= self.walk(base, self.up, node.up)
+            out: set[int] = set() if node.up is not None else set(base)
+            if node.up is not None:  # as Dagster's upstream(): materializable assets only
+                mat = self.materializable()
+                out |= self.walk(base, self.up, node.up) & mat
             if node.down is not None:
                 out |= self.walk(base, self.down, node.down)
             return out

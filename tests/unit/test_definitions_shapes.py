@@ -229,7 +229,7 @@ def test_the_one_line_reason_of_a_multi_line_message() -> None:
     from daglab.helpers.text import reason_line
 
     text = (
-        "Error occurred while executing op \"explode\":\n\n"
+        'Error occurred while executing op "explode":\n\n'
         "Traceback (most recent call last):\n"
         '  File "x.py", line 3, in f\n'
         "Exception: daglab fixture failure\n"
