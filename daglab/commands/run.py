@@ -300,7 +300,7 @@ def run(
         str | None,
         typer.Option(
             "--partition",
-            help="Partition key to run (sets the dagster/partition tag).",
+            help="Partition key to run; checked first. A job gets the config and tags Dagster computes for it (your config merged over them).",
             rich_help_panel=TARGET,
             show_default=False,
         ),
