@@ -389,7 +389,8 @@ query DaglabAssetPartitionKeys($assetKeys: [AssetKeyInput!]) {
 
 # A job's partition set: every key, and the run config and tags Dagster computes for one
 # (what the launchpad and `dagster job launch --partition` use). Unknown keys still get an
-# answer, so membership is checked against the keys.
+# answer on 1.8+, an HTTP 500 on 1.7), so the keys come first (`withPartition: false`) and
+# the partition only for a key among them.
 JOB_PARTITION = Document(
     "DaglabJobPartition",
     """
@@ -397,6 +398,7 @@ query DaglabJobPartition(
   $repositorySelector: RepositorySelector!
   $jobName: String!
   $partitionName: String!
+  $withPartition: Boolean!
 ) {
   partitionSetsOrError(repositorySelector: $repositorySelector, pipelineName: $jobName) {
     __typename
@@ -408,7 +410,7 @@ query DaglabJobPartition(
           ... on Partitions { results { name } }
           ... on PythonError { message className }
         }
-        partition(partitionName: $partitionName) {
+        partition(partitionName: $partitionName) @include(if: $withPartition) {
           name
           runConfigOrError {
             __typename

@@ -162,6 +162,7 @@ def sample_variables(document: Document, run_id: str) -> dict[str, Any]:
         },
         ("jobName", "String!"): "config_job",
         ("partitionName", "String!"): "",
+        ("withPartition", "Boolean!"): False,
     }
     operation = next(
         d for d in parse(document.text).definitions if isinstance(d, OperationDefinitionNode)

@@ -298,21 +298,28 @@ async def job_partition(
     """For job runs: the partition's config and tags, after checking ``partition`` against
     the job's partition set (exit 2 for a key outside it, a set with no keys, a partition on
     a job without partitions, or no partition on a partitioned job)."""
-    data = await client.execute(
-        JOB_PARTITION,
-        {
-            "repositorySelector": {
-                "repositoryLocationName": target.location,
-                "repositoryName": target.repository,
+
+    async def partition_sets(key: str | None) -> list[Mapping[str, Any]]:
+        data = await client.execute(
+            JOB_PARTITION,
+            {
+                "repositorySelector": {
+                    "repositoryLocationName": target.location,
+                    "repositoryName": target.repository,
+                },
+                "jobName": target.job,
+                "partitionName": key or "",
+                "withPartition": key is not None,
             },
-            "jobName": target.job,
-            "partitionName": partition or "",
-        },
-    )
-    sets = check_union(
-        data.get("partitionSetsOrError"), "PartitionSets", f"reading the partitions of {target.job}"
-    )
-    results = list(sets.get("results") or [])
+        )
+        sets = check_union(
+            data.get("partitionSetsOrError"),
+            "PartitionSets",
+            f"reading the partitions of {target.job}",
+        )
+        return list(sets.get("results") or [])
+
+    results = await partition_sets(None)
     if not results:
         if partition is not None:
             raise errors.SelectionError(
@@ -345,7 +352,7 @@ async def job_partition(
             hint=(f"Did you mean: {', '.join(close)}? " if close else "")
             + f"Its partitions: {_partition_keys_hint(keys)}.",
         )
-    found = part_set.get("partition") or {}
+    found = (await partition_sets(partition))[0].get("partition") or {}
     config_payload = check_union(
         found.get("runConfigOrError"),
         "PartitionRunConfig",
