@@ -53,11 +53,6 @@ def _elapsed(seconds: float) -> str:
     return f"{minutes}m{secs:02d}s".rjust(6)
 
 
-def _first_line(text: str | None) -> str:
-    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
-    return lines[0].strip() if lines else ""
-
-
 class ProgressPrinter:
     """Live progress on stderr, one plain line per change (readable in CI logs too)."""
 
@@ -96,8 +91,25 @@ def _summary(result: RunResult) -> str:
     if result.duration_s is not None:
         parts.append(f"in {result.duration_s:.1f}s")
     if result.materialized:
-        parts.append(f"({len(result.materialized)} asset materializations)")
+        n = len(result.materialized)
+        parts.append(f"({n} asset{'s' if n != 1 else ''} materialized)")
+    if result.checks:
+        failed = len(result.failed_checks)
+        parts.append(
+            f"checks: {len(result.checks) - failed} passed"
+            + (f", {failed} failed" if failed else "")
+        )
+    if result.steps_skipped:
+        parts.append(f"skipped: {', '.join(_clean(s) for s in result.steps_skipped)}")
     return " ".join(parts)
+
+
+def _print_failed_checks(result: RunResult) -> None:
+    for check in result.failed_checks:
+        err(
+            f"Check {_clean(check.name)} on {_clean(check.asset)} FAILED "
+            f"(severity {_clean(check.severity)})"
+        )
 
 
 # -- the shared end of run and watch ------------------------------------------------------------
@@ -163,6 +175,7 @@ def _finish(result: RunResult, opts: GlobalOptions) -> None:
     """Print the outcome and turn it into the exit code (by raising)."""
     from daglab.helpers import errors
     from daglab.helpers.runs import check_outcome
+    from daglab.helpers.text import reason_line
 
     _exit_soon()
 
@@ -170,9 +183,19 @@ def _finish(result: RunResult, opts: GlobalOptions) -> None:
         print_json(result.to_json())
     check_outcome(result)  # a timeout raises the one RunTimeoutError
     err(_summary(result))
-    if result.succeeded:
+    _print_failed_checks(result)
+    if result.ok:
         err(_one(result.url))
         return
+    if result.succeeded:  # the run succeeded, but a check of ERROR severity failed
+        names = ", ".join(
+            f"{_clean(c.name)} on {_clean(c.asset)}" for c in result.failed_checks if c.failed_error
+        )
+        raise errors.RunFailedError(
+            f"Run {_one(result.run_id)} ended SUCCESS, but ERROR-severity checks failed: {names}",
+            result=result,
+            hint=result.url,
+        )
     _print_failure(result)
     if result.status == "CANCELED":
         raise errors.RunFailedError(
@@ -181,7 +204,7 @@ def _finish(result: RunResult, opts: GlobalOptions) -> None:
     summary = f"Run {_one(result.run_id)} ended {_one(result.status)}"
     if result.error is not None:
         where = f" in step {_one(result.error.step)}" if result.error.step else ""
-        summary += f"{where}: {_one(_first_line(result.error.message))}"
+        summary += f"{where}: {_one(reason_line(result.error.message))}"
     raise errors.RunFailedError(summary, result=result, hint=_one(result.url))
 
 
@@ -284,7 +307,7 @@ def run(
         str | None,
         typer.Option(
             "--partition",
-            help="Partition key to run (sets the dagster/partition tag).",
+            help="Partition key to run; checked first. A job gets the config and tags Dagster computes for it (your config merged over them).",
             rich_help_panel=TARGET,
             show_default=False,
         ),

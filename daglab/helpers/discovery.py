@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from daglab.helpers.assetkeys import format_key, parse_key
 from daglab.helpers.errors import BadInputError, GraphQLError, TargetNotFoundError
 from daglab.helpers.graphql import check_union
 from daglab.helpers.queries import ASSETS, ASSETS_1_7, JOBS, WORKSPACE, pick
@@ -31,6 +32,15 @@ Record = dict[str, Any]
 IMPLICIT_ASSET_JOB_PREFIX = "__ASSET_JOB"
 
 ENTITY_TYPES = ("locations", "repositories", "jobs", "assets")
+
+
+ANONYMOUS_ASSET_JOB_PREFIX = "__anonymous_asset_job"
+
+
+def is_internal_job(name: str) -> bool:
+    """Jobs Dagster makes itself, which its UI hides: the implicit asset jobs and the
+    ``__anonymous_asset_job_…`` of schedules and sensors that target assets."""
+    return name.startswith((IMPLICIT_ASSET_JOB_PREFIX, ANONYMOUS_ASSET_JOB_PREFIX))
 
 
 def is_implicit_asset_job(name: str) -> bool:
@@ -100,7 +110,7 @@ def job_records(data: Mapping[str, Any]) -> list[Record]:
     for repo in _repository_nodes(data, "listing jobs"):
         location = repo["location"]["name"]
         for job in repo.get("pipelines") or []:
-            if is_implicit_asset_job(job["name"]):
+            if is_internal_job(job["name"]):
                 continue
             out.append(
                 {
@@ -144,10 +154,13 @@ def asset_record(node: Mapping[str, Any], repository: str, location: str) -> Rec
     jobs: list[str] = []
     implicit: list[str] = []
     for job in node.get("jobNames") or ():
-        (implicit if job.startswith(IMPLICIT_ASSET_JOB_PREFIX) else jobs).append(job)
+        if job.startswith(IMPLICIT_ASSET_JOB_PREFIX):
+            implicit.append(job)
+        elif not job.startswith(ANONYMOUS_ASSET_JOB_PREFIX):
+            jobs.append(job)
     tags = node.get("tags")
     return {
-        "key": "/".join(path),
+        "key": format_key(path),
         "path": list(path),
         "group": node.get("groupName") or "default",
         "repository": repository,
@@ -162,9 +175,14 @@ def asset_record(node: Mapping[str, Any], repository: str, location: str) -> Rec
             else None
         ),
         "materializable": bool(materializable),
-        "deps": ["/".join(d["path"]) for d in node.get("dependencyKeys") or ()],
+        "deps": [format_key(d["path"]) for d in node.get("dependencyKeys") or ()],
         "jobs": jobs,
         "implicit_jobs": implicit,
+        "owners": [
+            f"team:{o['team']}" if "team" in o else str(o.get("email") or "")
+            for o in node.get("owners") or ()
+        ],
+        "partition_type": (partition_def.get("type") or None) if partition_def else None,
     }
 
 
@@ -397,7 +415,8 @@ def match_pattern(pattern: str, key_or_name: str) -> bool:
     if fnmatch.fnmatchcase(key_or_name, pattern):
         return True
     if "/" not in pattern and "/" in key_or_name:
-        return fnmatch.fnmatchcase(key_or_name.rsplit("/", 1)[1], pattern)
+        last = parse_key(key_or_name)
+        return bool(last) and fnmatch.fnmatchcase(format_key(last[-1:]), pattern)
     return False
 
 

@@ -203,6 +203,8 @@ def run_result_rows(result: Any) -> list[tuple[str, object]]:
         ("ended", "ended_at"),
         ("duration", "duration_s"),
         ("materialized", "materialized"),
+        ("checks", "checks"),
+        ("skipped", "steps_skipped"),
         ("error", "error"),
         ("url", "url"),
     ]
@@ -212,6 +214,8 @@ def run_result_rows(result: Any) -> list[tuple[str, object]]:
             continue
         if attr == "status":
             value = _status_of(result)
+        elif attr == "checks":
+            value = ", ".join(_check_text(c) for c in value)
         elif attr in ("started_at", "ended_at") and isinstance(value, (int, float)):
             value = format_time(value)
         elif attr == "duration_s" and isinstance(value, (int, float)):
@@ -222,6 +226,12 @@ def run_result_rows(result: Any) -> list[tuple[str, object]]:
             value = error_text(value)
         rows.append((label, value))
     return rows
+
+
+def _check_text(check: Any) -> str:
+    passed = _get(check, "passed")
+    verdict = "passed" if passed else f"FAILED ({_get(check, 'severity') or 'ERROR'})"
+    return f"{_get(check, 'name')} on {_get(check, 'asset')} {verdict}"
 
 
 def error_text(error: Any) -> str:

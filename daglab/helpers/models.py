@@ -53,7 +53,9 @@ class JobInfo(Model):
 class AssetInfo(Model):
     """An asset definition, with what a user needs to find and launch it.
 
-    ``key`` is the slash-joined ``path``; ``jobs`` are the user jobs that contain it and
+    ``key`` is the slash-joined ``path`` (a ``/`` inside a component written ``\\/``, a
+    backslash ``\\\\``: see ``daglab.helpers.assetkeys``); ``owners`` are ``team:NAME`` or
+    e-mail addresses, as Dagster's ``owner:`` matches them; ``jobs`` are the user jobs that contain it and
     ``implicit_jobs`` the ``__ASSET_JOB…`` names an asset-selection run must be launched on.
     """
 
@@ -71,6 +73,8 @@ class AssetInfo(Model):
     deps: list[str] = []
     jobs: list[str] = []
     implicit_jobs: list[str] = []
+    owners: list[str] = []
+    partition_type: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return self.model_dump()
@@ -149,6 +153,23 @@ class RunError(Model):
     class_name: str | None = None
 
 
+class CheckResult(Model):
+    """One asset check evaluated in a run (an ``ASSET_CHECK_EVALUATION`` event). ``asset`` is
+    the slash-joined key, ``path`` its exact components; ``severity`` is ERROR or WARN."""
+
+    asset: str
+    path: list[str] = []
+    name: str
+    passed: bool
+    severity: str = "ERROR"
+    step: str | None = None
+
+    @property
+    def failed_error(self) -> bool:
+        """A failed check of ERROR severity: the run's outcome is a failure (exit 1)."""
+        return not self.passed and self.severity != "WARN"
+
+
 class RunResult(Model):
     """Where a run stands (or ended): what ``daglab run --json`` and ``watch`` print.
 
@@ -170,7 +191,9 @@ class RunResult(Model):
     error: RunError | None = None
     steps_succeeded: list[str] = []
     steps_failed: list[str] = []
+    steps_skipped: list[str] = []
     materialized: list[str] = []
+    checks: list[CheckResult] = []
     timed_out: bool = False
     canceled_by_daglab: bool = False
     waited_s: float | None = None
@@ -191,7 +214,19 @@ class RunResult(Model):
 
     @property
     def succeeded(self) -> bool:
+        """The run ended SUCCESS. A failed ERROR check does not change the run's status in
+        Dagster; ``ok`` says whether the outcome is good (what decides daglab's exit code)."""
         return self.status == "SUCCESS"
+
+    @property
+    def failed_checks(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.passed]
+
+    @property
+    def ok(self) -> bool:
+        """SUCCESS and no failed check of ERROR severity (a failed WARN check is only a
+        warning): ``daglab run`` exits 0 exactly when this is true."""
+        return self.succeeded and not any(c.failed_error for c in self.checks)
 
     @property
     def duration_s(self) -> float | None:
@@ -225,7 +260,20 @@ class RunResult(Model):
             "error": self.error.model_dump() if self.error else None,
             "steps_succeeded": self.steps_succeeded,
             "steps_failed": self.steps_failed,
+            "steps_skipped": self.steps_skipped,
             "materialized": self.materialized,
+            "checks": [
+                {
+                    "asset": c.asset,
+                    "path": c.path,
+                    "name": c.name,
+                    "passed": c.passed,
+                    "severity": c.severity,
+                    "step": c.step,
+                }
+                for c in self.checks
+            ],
+            "ok": self.ok,
             "timed_out": self.timed_out,
             "canceled_by_daglab": self.canceled_by_daglab,
         }

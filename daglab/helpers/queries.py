@@ -113,6 +113,11 @@ _ASSET_FIELDS = """
           isObservable
           jobNames
           dependencyKeys { path }
+          owners {
+            __typename
+            ... on UserAssetOwner { email }
+            ... on TeamAssetOwner { team }
+          }
 """
 
 # 1.7: `isSource` and no `kinds`/`isMaterializable`; 1.8+: the reverse.
@@ -270,6 +275,9 @@ _EVENT_FIELDS = """
           ... on ErrorEvent { error { message className cause { message className } } }
           ... on MaterializationEvent { assetKey { path } }
           ... on AssetMaterializationPlannedEvent { assetKey { path } }
+          ... on AssetCheckEvaluationEvent {
+            evaluation { checkName assetKey { path } success severity }
+          }
         }
         cursor
         hasMore
@@ -374,6 +382,51 @@ query DaglabAssetPartitionKeys($assetKeys: [AssetKeyInput!]) {
     assetKey { path }
     isPartitioned
     partitionKeys
+  }
+}
+""",
+)
+
+# A job's partition set: every key, and the run config and tags Dagster computes for one
+# (what the launchpad and `dagster job launch --partition` use). Unknown keys still get an
+# answer on 1.8+, an HTTP 500 on 1.7), so the keys come first (`withPartition: false`) and
+# the partition only for a key among them.
+JOB_PARTITION = Document(
+    "DaglabJobPartition",
+    """
+query DaglabJobPartition(
+  $repositorySelector: RepositorySelector!
+  $jobName: String!
+  $partitionName: String!
+  $withPartition: Boolean!
+) {
+  partitionSetsOrError(repositorySelector: $repositorySelector, pipelineName: $jobName) {
+    __typename
+    ... on PartitionSets {
+      results {
+        name
+        partitionsOrError {
+          __typename
+          ... on Partitions { results { name } }
+          ... on PythonError { message className }
+        }
+        partition(partitionName: $partitionName) @include(if: $withPartition) {
+          name
+          runConfigOrError {
+            __typename
+            ... on PartitionRunConfig { yaml }
+            ... on PythonError { message className }
+          }
+          tagsOrError {
+            __typename
+            ... on PartitionTags { results { key value } }
+            ... on PythonError { message className }
+          }
+        }
+      }
+    }
+    ... on PipelineNotFoundError { message }
+    ... on PythonError { message className }
   }
 }
 """,

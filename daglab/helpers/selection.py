@@ -5,7 +5,9 @@ version (servers before 1.10 do not understand the syntax at all). Supported::
 
     key:"orders/*"   key:orders/raw_orders   orders/raw_orders (a bare key)
     group:orders     tag:tier=gold   tag:label (a tag with an empty value)   kind:pandas
-    owner:team:data  code_location:main
+    owner:"team:data"  owner:"ada@example.com"  code_location:main  code_location:repo@main
+    job:orders_job   is:materializable   is:external   partitions:time (none static dynamic
+    multipartitions)
     +X  all upstream of X (and X)      2+X  two levels up
     X+  all downstream of X (and X)    X+1  one level down      *X / (X)*  same as +X / X+
     A and B   A or B   not A   (A)   *  (every asset)   roots(X)   sinks(X)
@@ -20,8 +22,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
+from daglab.helpers.assetkeys import format_key, parse_key
 from daglab.helpers.errors import BadInputError, SelectionError, setting
 from daglab.helpers.text import CONTROL_CHARS
 
@@ -29,11 +32,13 @@ __all__ = [
     "SelectionSyntaxError",
     "parse_selection",
     "resolve_selection",
+    "resolve_selection_nodes",
     "select_assets",
     "validate_asset_selection",
 ]
 
 SelectionKind = Literal["keys", "pattern", "select"]
+T = TypeVar("T")
 _KEY_PART_FORBIDDEN = re.compile(r"[\s,*?\[\]\"'\x00-\x1f\x7f]")
 
 
@@ -74,20 +79,20 @@ _KEYWORDS = {"and": "AND", "or": "OR", "not": "NOT"}
 _CASED_KEYWORDS = {"and", "AND", "or", "OR", "not", "NOT"}  # Dagster's: lower or upper case
 _SYMBOLS = {"(": "LPAREN", ")": "RPAREN", "+": "PLUS", ":": "COLON", "=": "EQUAL", ",": "COMMA"}
 
-ATTRIBUTES = ("key", "group", "tag", "kind", "owner", "code_location")
-# Dagster knows these, but they need server-side state daglab does not read.
+ATTRIBUTES = ("key", "group", "tag", "kind", "owner", "code_location", "job", "is", "partitions")
+IS_VALUES = ("external", "materializable")
+PARTITIONS_VALUES = ("none", "static", "dynamic", "time", "multipartitions")
+# Dagster 1.13's grammar knows these too, but they need state daglab does not read (asset
+# health, column lineage, table names, a branch deployment, automation).
 UNSUPPORTED_ATTRIBUTES = (
     "status",
     "column",
     "table_name",
     "column_tag",
     "changed_in_branch",
-    "partitions",
     "automation_type",
     "sensor",
     "schedule",
-    "job",
-    "is",
 )
 FUNCTIONS = ("roots", "sinks")
 
@@ -345,6 +350,9 @@ class _Parser:
                 raise self.fail(f"'=' only follows a tag key, not {name}:")
             self.take()
             tag_value = self.value(name)
+        allowed = {"is": IS_VALUES, "partitions": PARTITIONS_VALUES}.get(name)
+        if allowed is not None and value not in allowed:
+            raise self.fail(f"'{name}:' takes one of {', '.join(allowed)}, not {value!r}", name_tok)
         return Attr(name, value, tag_value)
 
     def value(self, name: str) -> str:
@@ -359,14 +367,35 @@ class _Parser:
 MAX_SELECTION_DEPTH = 100
 MAX_SELECTION_LENGTH = 100_000
 
+# Dagster's older clause syntax, which ``AssetSelection.from_string`` still accepts for a
+# whole selection that is one bare key: ``++key+`` is two levels up and one down (each ``+``
+# one level), ``*key`` / ``key*`` every level.
+_LEGACY_CLAUSE = re.compile(r"(\*|\++)?([^\s*+():=\",]+)(\*|\++)?")
+
+
+def _legacy_depth(marks: str | None) -> int | None:
+    if not marks:
+        return None
+    return EVERY_LEVEL if marks == "*" else len(marks)
+
 
 def parse_selection(text: str) -> Node:
     """Parse selection ``text`` into a syntax tree; a ``SelectionSyntaxError`` points at the
-    column of the problem."""
+    column of the problem. A whole selection that is one bare key with ``+`` or ``*`` marks
+    is Dagster's clause syntax (each ``+`` one level, ``*`` every level); inside a larger
+    expression, ``+X`` and ``X+`` are every level, as ``+key:X`` is in Dagster's grammar."""
     if len(text) > MAX_SELECTION_LENGTH:
         raise SelectionSyntaxError(
             f"the selection is longer than {MAX_SELECTION_LENGTH:,} characters", text[:80], 0
         )
+    legacy = _LEGACY_CLAUSE.fullmatch(text.strip())
+    if (
+        legacy
+        and legacy.group(2).lower() not in _CASED_KEYWORDS
+        and (legacy.group(1) or legacy.group(3))
+    ):
+        up, key, down = legacy.groups()
+        return Traverse(Attr("key", key), _legacy_depth(up), _legacy_depth(down))
     parser = _Parser(text)
     depth = nots = 0
     for tok in parser.tokens:  # a '(' nests one level, and so does each 'not' in a row
@@ -388,6 +417,12 @@ def parse_selection(text: str) -> Node:
 
 
 # -- resolution -------------------------------------------------------------------------------
+#
+# As Dagster's own resolver (AssetSelection.from_string(...).resolve), on asset *nodes*: an
+# asset key defined in two code locations is two nodes, each matched on its own attributes.
+# Like Dagster, ``*``, ``not``, ``group:``, ``tag:`` and ``kind:`` leave out assets that cannot
+# be materialized (sources, external assets); ``key:``, ``owner:``, ``code_location:``,
+# ``job:`` and ``is:`` do not.
 
 
 def _wildcard(pattern: str, text: str) -> bool:
@@ -401,38 +436,98 @@ def _owners(asset: Any) -> list[str]:
     return [str(o) for o in (getattr(asset, "owners", None) or [])]
 
 
+def _plain_key(asset: Any) -> str:
+    """Dagster's ``AssetKey.to_user_string()``: components joined by ``/``, not escaped."""
+    path = getattr(asset, "path", None)
+    return "/".join(path) if path else str(asset.key)
+
+
+_PARTITION_TYPES = {
+    "none": None,
+    "static": "STATIC",
+    "dynamic": "DYNAMIC",
+    "time": "TIME_WINDOW",
+    "multipartitions": "MULTIPARTITIONED",
+}
+
+
+def _materializable(asset: Any) -> bool:
+    return bool(getattr(asset, "materializable", True))
+
+
 def _matches(attr: Attr, asset: SelectableAsset) -> bool:
-    if attr.name == "key":
-        return _wildcard(attr.value.strip("/"), asset.key)
-    if attr.name == "group":
+    name = attr.name
+    if name == "key":
+        value = attr.value.strip("/")
+        # Dagster matches the unescaped text; daglab's escaped form (``a\/b``) works too.
+        return _wildcard(value, _plain_key(asset)) or _wildcard(value, asset.key)
+    if name == "owner":
+        return attr.value in _owners(asset)
+    if name == "code_location":
+        location = attr.value
+        if "@" in location:  # Dagster's repo@location
+            repo, _, location = location.partition("@")
+            if getattr(asset, "repository", None) != repo:
+                return False
+        return asset.location == location
+    if name == "job":
+        return attr.value in (
+            *(getattr(asset, "jobs", None) or ()),
+            *(getattr(asset, "implicit_jobs", None) or ()),
+        )
+    if name == "is":
+        if attr.value == "materializable":
+            return _materializable(asset)
+        return not _materializable(asset)  # external
+    if not _materializable(asset):  # group, tag, kind, partitions: as Dagster, sources left out
+        return False
+    if name == "group":
         return _wildcard(attr.value, asset.group)
-    if attr.name == "tag":
+    if name == "tag":
         # As in Dagster, ``tag:k`` means the tag ``k`` with an empty value (a label).
         return asset.tags.get(attr.value) == (attr.tag_value or "")
-    if attr.name == "kind":
+    if name == "kind":
         return attr.value in asset.kinds
-    if attr.name == "owner":
-        owners = _owners(asset)
-        return attr.value in owners or any(o.split(":", 1)[-1] == attr.value for o in owners)
-    if attr.name == "code_location":
-        return asset.location == attr.value
-    raise SelectionError(f"Unknown attribute {attr.name}:")  # pragma: no cover - parser checks
+    if name == "partitions":
+        wanted = _PARTITION_TYPES[attr.value]
+        found = getattr(asset, "partition_type", None)
+        if wanted is None:
+            return not getattr(asset, "partitioned", False)
+        return found == wanted
+    raise SelectionError(f"Unknown attribute {name}:")  # pragma: no cover - parser checks
 
 
 class _Graph:
+    """Asset nodes by index. A dependency on a key goes to the node of that key in the same
+    repository, else to the nodes that define it elsewhere (materializable ones first)."""
+
     def __init__(self, assets: Sequence[SelectableAsset]) -> None:
         self.assets = list(assets)
-        self.keys = [a.key for a in self.assets]
-        known = set(self.keys)
-        self.up: dict[str, set[str]] = {k: set() for k in self.keys}
-        self.down: dict[str, set[str]] = {k: set() for k in self.keys}
-        for asset in self.assets:
-            for dep in asset.deps:
-                if dep in known:
-                    self.up[asset.key].add(dep)
-                    self.down[dep].add(asset.key)
+        self.all = set(range(len(self.assets)))
+        by_key: dict[str, list[int]] = {}
+        for i, a in enumerate(self.assets):
+            by_key.setdefault(a.key, []).append(i)
+        self.up: list[set[int]] = [set() for _ in self.assets]
+        self.down: list[set[int]] = [set() for _ in self.assets]
+        for i, a in enumerate(self.assets):
+            place = (a.location, getattr(a, "repository", None))
+            for dep in a.deps:
+                nodes = by_key.get(dep)
+                if not nodes:
+                    continue
+                here = [
+                    j
+                    for j in nodes
+                    if (self.assets[j].location, getattr(self.assets[j], "repository", None))
+                    == place
+                ]
+                targets = here or [j for j in nodes if _materializable(self.assets[j])] or nodes
+                for j in targets:
+                    if j != i:
+                        self.up[i].add(j)
+                        self.down[j].add(i)
 
-    def walk(self, start: set[str], edges: Mapping[str, set[str]], depth: int) -> set[str]:
+    def walk(self, start: set[int], edges: Sequence[set[int]], depth: int) -> set[int]:
         seen = set(start)
         frontier = set(start)
         level = 0
@@ -442,42 +537,79 @@ class _Graph:
             level += 1
         return seen
 
-    def evaluate(self, node: Node) -> set[str]:
+    def materializable(self) -> set[int]:
+        return {i for i in self.all if _materializable(self.assets[i])}
+
+    def evaluate(self, node: Node) -> set[int]:
         if isinstance(node, All):
-            return set(self.keys)
+            return self.materializable()
         if isinstance(node, Attr):
-            return {a.key for a in self.assets if _matches(node, a)}
+            return {i for i, a in enumerate(self.assets) if _matches(node, a)}
         if isinstance(node, Not):
-            return set(self.keys) - self.evaluate(node.expr)
+            return self.materializable() - self.evaluate(node.expr)
         if isinstance(node, And):
             return self.evaluate(node.left) & self.evaluate(node.right)
         if isinstance(node, Or):
             return self.evaluate(node.left) | self.evaluate(node.right)
         if isinstance(node, Traverse):
             base = self.evaluate(node.expr)
-            out = set(base)
-            if node.up is not None:
-                out |= self.walk(base, self.up, node.up)
+            out: set[int] = set() if node.up is not None else set(base)
+            if node.up is not None:  # as Dagster's upstream(): materializable assets only
+                mat = self.materializable()
+                out |= self.walk(base, self.up, node.up) & mat
             if node.down is not None:
                 out |= self.walk(base, self.down, node.down)
             return out
         if isinstance(node, Func):
             inner = self.evaluate(node.expr)
+            # Transitive, as Dagster's: a root has nothing in the selection upstream of it at
+            # any depth (through assets outside it too); a sink, nothing downstream.
             edges = self.up if node.name == "roots" else self.down
-            return {k for k in inner if not (edges[k] & inner)}
+            return {i for i in inner if not ((self.walk({i}, edges, EVERY_LEVEL) - {i}) & inner)}
         raise TypeError(f"not a selection node: {node!r}")  # pragma: no cover
 
 
-def resolve_selection(node: Node, assets: Iterable[SelectableAsset]) -> list[str]:
-    """The keys ``node`` selects among ``assets``, in the order of ``assets``."""
-    graph = _Graph(list(assets))
+def resolve_selection_nodes(node: Node, assets: Iterable[T]) -> list[T]:
+    """The assets ``node`` selects among ``assets`` (each one a node: the same key in two
+    code locations is two), in the order of ``assets``."""
+    items = list(assets)
+    graph = _Graph(items)  # type: ignore[arg-type]
     chosen = graph.evaluate(node)
-    return [k for k in graph.keys if k in chosen]
+    return [a for i, a in enumerate(items) if i in chosen]
+
+
+def resolve_selection(node: Node, assets: Iterable[SelectableAsset]) -> list[str]:
+    """The keys ``node`` selects among ``assets``, in the order of ``assets``, each once."""
+    keys: list[str] = []
+    for a in resolve_selection_nodes(node, assets):
+        if a.key not in keys:
+            keys.append(a.key)
+    return keys
 
 
 def select_assets(text: str, assets: Iterable[SelectableAsset]) -> list[str]:
     """Parse ``text`` and return the keys it selects among ``assets``."""
     return resolve_selection(parse_selection(text), assets)
+
+
+def _raw_parts(text: str) -> list[str]:
+    """``text`` split at its unescaped slashes, escapes left in (for column offsets)."""
+    parts: list[str] = []
+    current = ""
+    i = 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text):
+            current += text[i : i + 2]
+            i += 2
+            continue
+        if text[i] == "/":
+            parts.append(current)
+            current = ""
+        else:
+            current += text[i]
+        i += 1
+    parts.append(current)
+    return parts
 
 
 def validate_asset_selection(text: str, kind: SelectionKind = "select") -> Any:
@@ -519,7 +651,7 @@ def validate_asset_selection(text: str, kind: SelectionKind = "select") -> Any:
         if not stripped:
             raise SelectionSyntaxError("expected an asset key, found nothing", text, start)
         part_offset = start
-        for part in stripped.split("/"):
+        for part in _raw_parts(stripped):
             if not part:
                 raise SelectionSyntaxError(
                     "an asset key has an empty part (a leading, trailing or doubled '/')",
@@ -537,6 +669,7 @@ def validate_asset_selection(text: str, kind: SelectionKind = "select") -> Any:
                     f"an asset key may not contain {what}", text, part_offset + bad.start()
                 )
             part_offset += len(part) + 1
+        stripped = format_key(parse_key(stripped))
         if stripped not in keys:
             keys.append(stripped)
         offset += len(item) + 1

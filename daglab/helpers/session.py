@@ -314,10 +314,9 @@ async def discover_assets(
     assets = await _all_assets(location, repository)
     _state.remember_discovered(assets=[a.key for a in assets])
     if select:
-        from daglab.helpers.selection import select_assets
+        from daglab.helpers.selection import parse_selection, resolve_selection_nodes
 
-        chosen = set(select_assets(select, assets))
-        assets = [a for a in assets if a.key in chosen]
+        assets = resolve_selection_nodes(parse_selection(select), assets)
     filters = EntityFilters(
         pattern=pattern, tags=tag_dict(tags), groups=list(groups) if groups else None
     )

@@ -50,3 +50,24 @@ def csv_cell(text: object) -> str:
     if value.startswith(_FORMULA_START):
         value = "'" + value
     return value
+
+
+def reason_line(text: str | None, limit: int = 300) -> str:
+    """One line that keeps the reason of a multi-line message: its first line and, when more
+    follow, its last meaningful one (the ``Error: reason`` a Python traceback ends with, or
+    what a first line ending in ``:`` leads into). Traceback frames are skipped."""
+    lines = [line.strip() for line in (text or "").strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    first = lines[0]
+    rest = [
+        line
+        for line in lines[1:]
+        if not line.startswith(('File "', "Traceback", "^", "~"))
+        and not line.startswith("The above exception")
+    ]
+    if rest:
+        last = rest[-1] if not first.endswith(":") else rest[0]
+        if last not in first:
+            first = f"{first} {last}"
+    return first if len(first) <= limit else first[: limit - 1] + "…"

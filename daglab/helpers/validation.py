@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from daglab.helpers import errors
+from daglab.helpers.assetkeys import parse_key
 
 if TYPE_CHECKING:
     from daglab.helpers.graphql import DagsterClient
@@ -77,7 +78,7 @@ async def validate_run_config(
         "pipelineName": job,
     }
     if asset_selection:
-        selector["assetSelection"] = [{"path": key.split("/")} for key in asset_selection]
+        selector["assetSelection"] = [{"path": parse_key(key)} for key in asset_selection]
     data = await client.execute(
         CONFIG_VALID,
         {"selector": selector, "mode": "default", "runConfigData": dict(config or {})},

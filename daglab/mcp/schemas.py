@@ -74,6 +74,17 @@ class RunErrorOut(_Out):
     class_name: str | None = None
 
 
+class CheckOut(_Out):
+    asset: str = Field(
+        description="The checked asset's key, slash-joined (a '/' inside a component is '\\/')."
+    )
+    path: list[str] = Field(default=[], description="The asset key's exact components.")
+    name: str
+    passed: bool
+    severity: str = Field(default="ERROR", description="ERROR or WARN.")
+    step: str | None = None
+
+
 class RunOut(_Out):
     """``daglab run/watch --json``: where a run stands, or how it ended."""
 
@@ -91,7 +102,13 @@ class RunOut(_Out):
     error: RunErrorOut | None = None
     steps_succeeded: list[str] = []
     steps_failed: list[str] = []
+    steps_skipped: list[str] = []
     materialized: list[str] = []
+    checks: list[CheckOut] = Field(default=[], description="The asset checks the run evaluated.")
+    ok: bool = Field(
+        default=False,
+        description="The run succeeded and no check of ERROR severity failed (daglab's exit 0).",
+    )
     timed_out: bool = Field(
         default=False, description="daglab stopped waiting before the run ended; it goes on."
     )

@@ -156,6 +156,13 @@ def sample_variables(document: Document, run_id: str) -> dict[str, Any]:
         ("mode", "String!"): "default",
         ("executionParams", "ExecutionParams!"): launch_vars("orders_job")["executionParams"],
         ("repositoryLocationName", "String!"): "main",
+        ("repositorySelector", "RepositorySelector!"): {
+            "repositoryLocationName": "main",
+            "repositoryName": "__repository__",
+        },
+        ("jobName", "String!"): "config_job",
+        ("partitionName", "String!"): "",
+        ("withPartition", "Boolean!"): False,
     }
     operation = next(
         d for d in parse(document.text).definitions if isinstance(d, OperationDefinitionNode)

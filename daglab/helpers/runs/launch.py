@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from daglab.helpers import errors
+from daglab.helpers.assetkeys import parse_key
 from daglab.helpers.graphql import DagsterClient, check_union
 from daglab.helpers.models import RunSubmitResult
 from daglab.helpers.queries import LAUNCH_RUN, RUNS_BY_TAG
@@ -25,6 +26,8 @@ from daglab.helpers.runs.read import PARTITION_TAG, REQUEST_ID_TAG, get_run_url
 from daglab.helpers.runs.targets import (
     RunTarget,
     check_partition,
+    job_partition,
+    merge_run_config,
     resolve_assets,
     resolve_job,
     split_asset_keys,
@@ -126,7 +129,7 @@ async def launch_run(
         "jobName": target.job,
     }
     if target.asset_selection:
-        selector["assetSelection"] = [{"path": k.split("/")} for k in target.asset_selection]
+        selector["assetSelection"] = [{"path": parse_key(k)} for k in target.asset_selection]
     params = {
         "selector": selector,
         "runConfigData": dict(run_config or {}),
@@ -246,6 +249,11 @@ async def submit_job_run(
         target = RunTarget(
             target.job, target.location, target.repository, tuple(split_asset_keys(asset_selection))
         )
+    else:
+        plan = await job_partition(client, target, partition)
+        if plan is not None:
+            run_config = merge_run_config(plan.run_config, dict(run_config or {}))
+            tags = {**plan.tags, **dict(tags or {})}
     return await launch_run(client, target, run_config=run_config, tags=tags, partition=partition)
 
 

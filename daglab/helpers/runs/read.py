@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from daglab.helpers import errors
+from daglab.helpers.assetkeys import format_key
 from daglab.helpers.graphql import DagsterClient, check_union
 from daglab.helpers.models import RunResult
 from daglab.helpers.queries import RUN
@@ -35,7 +36,7 @@ def _run_result(client: DagsterClient, run: Mapping[str, Any], **extra: Any) -> 
         job=run.get("jobName"),
         location=origin.get("repositoryLocationName"),
         repository=origin.get("repositoryName"),
-        asset_selection=["/".join(k["path"]) for k in selection],
+        asset_selection=[format_key(k["path"]) for k in selection],
         partition=_tag_map(run).get(PARTITION_TAG),
         created_at=run.get("creationTime"),
         started_at=run.get("startTime"),

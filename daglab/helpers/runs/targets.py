@@ -7,10 +7,12 @@ location when that is unambiguous; unknown or ambiguous names are exit 2 with ca
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from daglab.helpers import errors
+from daglab.helpers.assetkeys import format_key, parse_key
 from daglab.helpers.discovery import (
     check_scope,
     discover_assets,
@@ -19,11 +21,11 @@ from daglab.helpers.discovery import (
     match_pattern,
 )
 from daglab.helpers.errors import operation, setting
-from daglab.helpers.graphql import DagsterClient
+from daglab.helpers.graphql import DagsterClient, check_union
 from daglab.helpers.models import AssetInfo, JobInfo
-from daglab.helpers.queries import ASSET_PARTITION_KEYS
+from daglab.helpers.queries import ASSET_PARTITION_KEYS, JOB_PARTITION
 from daglab.helpers.runs.read import DEFAULT_REPOSITORY, PARTITION_TAG, REQUEST_ID_TAG
-from daglab.helpers.selection import parse_selection, resolve_selection
+from daglab.helpers.selection import parse_selection, resolve_selection_nodes
 
 
 @dataclass(frozen=True)
@@ -77,10 +79,18 @@ async def resolve_job(
         return RunTarget(job=m.name, location=m.location, repository=m.repository)
     if len(matches) > 1:
         listed = "; ".join(f"{m.name} ({_where(m)})" for m in matches)
+        locations = sorted({m.location for m in matches})
+        if len(locations) == 1:  # two repositories of one location: only the repository helps
+            repos = ", ".join(sorted(m.repository for m in matches))
+            hint = f"Pick one with {setting('repository')} ({repos})."
+        elif len({(m.location, m.repository) for m in matches}) == len(locations):
+            hint = f"Pick one with {setting('location')} ({', '.join(locations)})."
+        else:
+            hint = f"Pick one with {setting('location')} and {setting('repository')}."
         raise errors.AmbiguousTargetError(
             f"Job {job!r} exists in {len(matches)} places: {listed}.",
             [f"{m.location}/{m.repository}/{m.name}" for m in matches],
-            hint=f"Pick one with {setting('location')} (and {setting('repository')} if needed).",
+            hint=hint,
         )
     await _check_scope(client, location, repository)
     elsewhere = [j for j in jobs if j.name == job]
@@ -111,7 +121,7 @@ def split_asset_keys(text: str | Iterable[str]) -> list[str]:
     items = list(text)
     keys: list[str] = []
     for item in items:
-        key = item.strip().strip("/")
+        key = format_key(parse_key(item.strip()))
         if key and key not in keys:
             keys.append(key)
     if not keys:
@@ -181,8 +191,7 @@ async def resolve_assets(
             what = f"pattern {pattern!r}"
         else:
             assert node is not None and select is not None
-            selected = set(resolve_selection(node, scope))
-            matched = [a for a in scope if a.key in selected]
+            matched = resolve_selection_nodes(node, scope)
             what = f"selection {select!r}"
         chosen = [a for a in matched if a.materializable]
         if not chosen:
@@ -237,26 +246,160 @@ def _asset_target(chosen: Sequence[AssetInfo], what: str) -> RunTarget:
     )
 
 
-async def check_partition(client: DagsterClient, target: RunTarget, partition: str | None) -> None:
-    """For asset runs: a partitioned selection needs a known ``partition``; an unpartitioned one
-    must not get one. (A job's partitions are not checked here; the server decides.)"""
+@dataclass(frozen=True)
+class PartitionPlan:
+    """What Dagster computes for one partition of a job: the run config and the tags a run of
+    that partition gets (``partitionSetOrError { partition { runConfigOrError tagsOrError } }``),
+    as the UI's launchpad and ``dagster job launch --partition`` use them."""
+
+    key: str
+    run_config: Mapping[str, Any] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+    partition_set: str | None = None
+
+
+def merge_run_config(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``override`` (the user's config) deep-merged over ``base`` (the partition's): mappings
+    merge key by key, any other value of ``override`` (a scalar, a list) replaces ``base``'s."""
+    merged: dict[str, Any] = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = merge_run_config(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _partition_keys_hint(keys: Sequence[str]) -> str:
+    shown = ", ".join(keys[:3])
+    more = f" … {keys[-1]} ({len(keys)} in all)" if len(keys) > 3 else ""
+    return f"{shown}{more}"
+
+
+def _load_partition_yaml(text: str) -> dict[str, Any]:
+    """The partition's run config as Dagster printed it. Dates stay strings: Dagster's YAML
+    writes ``2024-01-15`` unquoted, and a YAML timestamp would not be a config String."""
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    _Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    value = yaml.load(text, Loader=_Loader)
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+async def job_partition(
+    client: DagsterClient, target: RunTarget, partition: str | None
+) -> PartitionPlan | None:
+    """For job runs: the partition's config and tags, after checking ``partition`` against
+    the job's partition set (exit 2 for a key outside it, a set with no keys, a partition on
+    a job without partitions, or no partition on a partitioned job)."""
+
+    async def partition_sets(key: str | None) -> list[Mapping[str, Any]]:
+        data = await client.execute(
+            JOB_PARTITION,
+            {
+                "repositorySelector": {
+                    "repositoryLocationName": target.location,
+                    "repositoryName": target.repository,
+                },
+                "jobName": target.job,
+                "partitionName": key or "",
+                "withPartition": key is not None,
+            },
+        )
+        sets = check_union(
+            data.get("partitionSetsOrError"),
+            "PartitionSets",
+            f"reading the partitions of {target.job}",
+        )
+        return list(sets.get("results") or [])
+
+    results = await partition_sets(None)
+    if not results:
+        if partition is not None:
+            raise errors.SelectionError(
+                f"{setting('partition', repr(partition))} was given, but job {target.job!r} "
+                "has no partitions."
+            )
+        return None
+    part_set = results[0]
+    listing = check_union(
+        part_set.get("partitionsOrError"), "Partitions", f"listing the partitions of {target.job}"
+    )
+    keys = [str(p["name"]) for p in listing.get("results") or []]
+    if not keys:
+        raise errors.SelectionError(
+            f"Job {target.job!r} is partitioned, but its partition set has no partition keys "
+            "yet (a dynamic partition set nothing was added to, or a dimension with none), so "
+            "there is nothing to run.",
+            hint="Add partition keys first (e.g. from a sensor, or in the Dagster UI).",
+        )
+    if partition is None:
+        raise errors.SelectionError(
+            f"Job {target.job!r} is partitioned: pass {setting('partition', 'KEY')} "
+            f"(e.g. {keys[0]})."
+        )
+    if partition not in keys:
+        close = difflib.get_close_matches(partition, keys, n=5, cutoff=0.6)
+        raise errors.TargetNotFoundError(
+            f"Job {target.job!r} has no partition {partition!r}.",
+            close or keys[:20],
+            hint=(f"Did you mean: {', '.join(close)}? " if close else "")
+            + f"Its partitions: {_partition_keys_hint(keys)}.",
+        )
+    found = (await partition_sets(partition))[0].get("partition") or {}
+    config_payload = check_union(
+        found.get("runConfigOrError"),
+        "PartitionRunConfig",
+        f"computing the run config of partition {partition!r}",
+    )
+    tags_payload = check_union(
+        found.get("tagsOrError"), "PartitionTags", f"computing the tags of partition {partition!r}"
+    )
+    return PartitionPlan(
+        key=partition,
+        run_config=_load_partition_yaml(str(config_payload.get("yaml") or "{}")),
+        tags={str(t["key"]): str(t.get("value") or "") for t in tags_payload.get("results") or []},
+        partition_set=str(part_set.get("name") or "") or None,
+    )
+
+
+async def check_partition(
+    client: DagsterClient, target: RunTarget, partition: str | None
+) -> PartitionPlan | None:
+    """Check ``partition`` against the target: the partition keys of its assets, or its
+    job's partition set. A job's partition comes back with its config and tags."""
     if not target.is_asset_run:
-        return
+        return await job_partition(client, target, partition)
     if not target.partitioned_assets:
         if partition is not None:
             raise errors.SelectionError(
                 f"{setting('partition', repr(partition))} was given, but none of the selected "
                 "assets is partitioned."
             )
-        return
+        return None
     data = await client.execute(
         ASSET_PARTITION_KEYS,
-        {"assetKeys": [{"path": k.split("/")} for k in target.partitioned_assets]},
+        {"assetKeys": [{"path": parse_key(k)} for k in target.partitioned_assets]},
     )
     keys_by_asset = {
-        "/".join(n["assetKey"]["path"]): list(n.get("partitionKeys") or [])
+        format_key(n["assetKey"]["path"]): list(n.get("partitionKeys") or [])
         for n in data.get("assetNodes") or []
     }
+    empty = [key for key, keys in keys_by_asset.items() if not keys]
+    if empty:
+        raise errors.SelectionError(
+            f"{', '.join(empty)} {'is' if len(empty) == 1 else 'are'} partitioned, but "
+            "ha" + ("s" if len(empty) == 1 else "ve") + " no partition keys yet (a dynamic "
+            "partition set nothing was added to, or a multi-partition with an empty "
+            "dimension), so there is nothing to run.",
+            hint="Add partition keys first (e.g. from a sensor, or in the Dagster UI).",
+        )
     sample = next(iter(keys_by_asset.values()), [])
     if partition is None:
         example = f" (e.g. {sample[0]})" if sample else ""
@@ -266,18 +409,13 @@ async def check_partition(client: DagsterClient, target: RunTarget, partition: s
             f"pass {setting('partition', 'KEY')}{example}."
         )
     for key, partition_keys in keys_by_asset.items():
-        if partition_keys and partition not in partition_keys:
-            shown = ", ".join(partition_keys[:3])
-            more = (
-                f" … {partition_keys[-1]} ({len(partition_keys)} in all)"
-                if len(partition_keys) > 3
-                else ""
-            )
+        if partition not in partition_keys:
             raise errors.TargetNotFoundError(
                 f"Asset {key!r} has no partition {partition!r}.",
                 partition_keys[:20],
-                hint=f"Its partitions: {shown}{more}.",
+                hint=f"Its partitions: {_partition_keys_hint(partition_keys)}.",
             )
+    return None
 
 
 def parse_run_tags(items: Iterable[str]) -> dict[str, str]:

@@ -20,13 +20,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from daglab.helpers import errors
+from daglab.helpers.assetkeys import format_key
 from daglab.helpers.errors import operation
 from daglab.helpers.graphql import DagsterClient, bounded, check_union
-from daglab.helpers.models import RunError, RunResult
+from daglab.helpers.models import CheckResult, RunError, RunResult
 from daglab.helpers.queries import INSTANCE, RUN_EVENTS, RUN_PROGRESS, RUNS_STATUS
 from daglab.helpers.runs.control import cancel_run
 from daglab.helpers.runs.read import _check_run, _run_result, get_run_url
 from daglab.helpers.statuses import TERMINAL_EVENTS, TERMINAL_STATUSES
+from daglab.helpers.text import reason_line
 
 # After the last running step finishes, poll at the fastest rate for this long.
 END_NEAR_WINDOW = 10.0
@@ -41,12 +43,16 @@ DEADLINE_GRACE = 1.0
 class ProgressEvent:
     """Something worth telling the user while a run is watched.
 
-    ``kind``: status, step_started, step_succeeded, step_failed, materialized, waiting,
+    ``kind``: status, step_started, step_succeeded, step_failed, step_skipped, materialized,
+    check_evaluated (``check``, ``asset``, ``passed``, ``severity``), waiting,
     queued_warning, poll_failed, contact_restored, canceling, timed_out.
     """
 
     kind: str
     elapsed: float
+    check: str | None = None
+    passed: bool | None = None
+    severity: str | None = None
     status: str | None = None
     step: str | None = None
     asset: str | None = None
@@ -56,11 +62,6 @@ class ProgressEvent:
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
-
-
-def _first_line(text: str | None) -> str:
-    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
-    return lines[0].strip() if lines else ""
 
 
 def describe(event: ProgressEvent) -> str | None:
@@ -78,7 +79,12 @@ def describe(event: ProgressEvent) -> str | None:
     if kind == "step_succeeded":
         return f"step {step} succeeded"
     if kind == "step_failed":
-        return f"step {step} FAILED: {_first_line(event.message)}"
+        return f"step {step} FAILED: {reason_line(event.message)}"
+    if kind == "step_skipped":
+        return f"step {step} skipped"
+    if kind == "check_evaluated":
+        verdict = "passed" if event.passed else f"FAILED ({event.severity or 'ERROR'})"
+        return f"check {event.check} on {event.asset} {verdict}"
     if kind == "materialized":
         of = f" of {event.total}" if event.total else ""
         return f"materialized {event.asset} ({event.done}{of})"
@@ -116,8 +122,13 @@ class _WatchState:
     steps_started: list[str] = field(default_factory=list)
     steps_succeeded: list[str] = field(default_factory=list)
     steps_failed: list[str] = field(default_factory=list)
+    steps_skipped: list[str] = field(default_factory=list)
     planned: list[str] = field(default_factory=list)
     materialized: list[str] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+    check_steps: set[str] = field(default_factory=set)  # steps that only evaluate checks
+    materializing_steps: set[str] = field(default_factory=set)
+    finished: set[str] = field(default_factory=set)
     error: RunError | None = None
     run_error: RunError | None = None
     saw_terminal_event: bool = False
@@ -174,11 +185,20 @@ class RunWatcher:
 
     def result(self) -> RunResult:
         s = self.state
+        run_error = s.run_error
+        if run_error is not None and run_error.step is None and s.status == "FAILURE":
+            # The run died without a step failure (a crashed run worker, say): name the step
+            # that was running then, if one was.
+            unfinished = [k for k in dict.fromkeys(s.steps_started) if k not in s.finished]
+            if unfinished:
+                run_error = run_error.model_copy(update={"step": unfinished[-1]})
         extra: dict[str, Any] = {
-            "error": s.error or (s.run_error if s.status in ("FAILURE", "CANCELED") else None),
+            "error": s.error or (run_error if s.status in ("FAILURE", "CANCELED") else None),
             "steps_succeeded": list(s.steps_succeeded),
             "steps_failed": list(s.steps_failed),
+            "steps_skipped": list(s.steps_skipped),
             "materialized": list(s.materialized),
+            "checks": list(s.checks),
             "timed_out": self.timed_out,
             "canceled_by_daglab": self.canceled_by_daglab,
             "waited_s": round(time.monotonic() - self.started, 3),
@@ -208,12 +228,46 @@ class RunWatcher:
                 s.steps_started.append(step)
                 self._emit("step_started", step=step)
             elif kind == "STEP_SUCCESS" and step:
+                s.finished.add(step)
+                # A check's step is reported by its check's result, not as an asset step.
+                if step in s.check_steps and step not in s.materializing_steps:
+                    self._emit("step_succeeded", step=step)
+                    continue
                 s.steps_succeeded.append(step)
                 self._emit("step_succeeded", step=step)
+            elif kind == "STEP_SKIPPED" and step:
+                if step not in s.steps_skipped:
+                    s.steps_skipped.append(step)
+                self._emit("step_skipped", step=step)
+            elif kind == "ASSET_CHECK_EVALUATION_PLANNED" and step:
+                s.check_steps.add(step)
+            elif kind == "ASSET_CHECK_EVALUATION":
+                evaluation = event.get("evaluation") or {}
+                path = list((evaluation.get("assetKey") or {}).get("path") or [])
+                if step:
+                    s.check_steps.add(step)
+                result = CheckResult(
+                    asset=format_key(path),
+                    path=path,
+                    name=str(evaluation.get("checkName") or "?"),
+                    passed=bool(evaluation.get("success")),
+                    severity=str(evaluation.get("severity") or "ERROR"),
+                    step=step,
+                )
+                s.checks.append(result)
+                self._emit(
+                    "check_evaluated",
+                    step=step,
+                    asset=result.asset,
+                    check=result.name,
+                    passed=result.passed,
+                    severity=result.severity,
+                )
             elif kind == "STEP_FAILURE":
                 message, class_name = _error_of(event)
                 message = message or event.get("message") or "the step failed"
                 if step:
+                    s.finished.add(step)
                     s.steps_failed.append(step)
                 if s.error is None:
                     s.error = RunError(message=message, step=step, class_name=class_name)
@@ -224,7 +278,9 @@ class RunWatcher:
                     s.planned.append(key)
             elif kind == "ASSET_MATERIALIZATION":
                 key = _key_of(event)
-                if key:
+                if step:
+                    s.materializing_steps.add(step)
+                if key and key not in s.materialized:  # an asset may log several
                     s.materialized.append(key)
                     self._emit(
                         "materialized", asset=key, done=len(s.materialized), total=self.total_assets
@@ -406,8 +462,7 @@ class RunWatcher:
         """Every step that started has finished, lately: the run's end is usually next, so
         poll fast for a while instead of backing off (the end is noticed sooner)."""
         s = self.state
-        done = len(s.steps_succeeded) + len(s.steps_failed)
-        if not s.steps_started or done < len(set(s.steps_started)):
+        if not s.steps_started or len(s.finished) < len(set(s.steps_started)):
             self._steps_idle_since = None
             return False
         if self._steps_idle_since is None:
@@ -444,7 +499,7 @@ class RunWatcher:
 def _key_of(event: Mapping[str, Any]) -> str | None:
     key = event.get("assetKey") or {}
     path = key.get("path")
-    return "/".join(path) if path else None
+    return format_key(path) if path else None
 
 
 async def monitor_run(

@@ -19,7 +19,14 @@ from daglab.helpers.errors import operation, setting
 from daglab.helpers.graphql import DagsterClient
 from daglab.helpers.models import RunResult, RunSubmitResult, ValidationResult
 from daglab.helpers.runs.launch import launch_run
-from daglab.helpers.runs.targets import RunTarget, check_partition, resolve_assets, resolve_job
+from daglab.helpers.runs.targets import (
+    PartitionPlan,
+    RunTarget,
+    check_partition,
+    merge_run_config,
+    resolve_assets,
+    resolve_job,
+)
 from daglab.helpers.runs.watch import ProgressCallback, RunWatcher
 from daglab.helpers.validation import validate_run_config
 
@@ -118,6 +125,7 @@ class RunWorkflow:
         self.on_progress = on_progress
         self.follow_events = follow_events
         self.target: RunTarget | None = None
+        self.partition_plan: PartitionPlan | None = None
         self.submitted: RunSubmitResult | None = None
         self.watcher: RunWatcher | None = None
 
@@ -135,9 +143,25 @@ class RunWorkflow:
                 location=r.location,
                 repository=r.repository,
             )
-        await check_partition(self.client, target, r.partition)
+        self.partition_plan = await check_partition(self.client, target, r.partition)
         self.target = target
         return target
+
+    @property
+    def run_config(self) -> dict[str, Any]:
+        """The config the run is launched with: the user's deep-merged over the partition's
+        (see ``merge_run_config``; the user's value wins wherever both set one)."""
+        user = dict(self.request.run_config)
+        if self.partition_plan is None:
+            return user
+        return merge_run_config(self.partition_plan.run_config, user)
+
+    @property
+    def run_tags(self) -> dict[str, str]:
+        """The partition's tags (``dagster/partition``, ``dagster/partition_set``, the job's
+        own per-partition tags), then the user's over them."""
+        base = dict(self.partition_plan.tags) if self.partition_plan is not None else {}
+        return {**base, **dict(self.request.tags)}
 
     async def validate(self) -> ValidationResult:
         """Ask the server whether the run config is valid for the target; launch nothing."""
@@ -147,7 +171,7 @@ class RunWorkflow:
             target.job,
             target.location,
             target.repository,
-            dict(self.request.run_config),
+            self.run_config,
             list(target.asset_selection),
         )
 
@@ -158,8 +182,8 @@ class RunWorkflow:
         submitted = await launch_run(
             self.client,
             target,
-            run_config=dict(r.run_config),
-            tags=dict(r.tags),
+            run_config=self.run_config,
+            tags=self.run_tags,
             partition=r.partition,
             request_id=r.request_id,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 import operator
 from typing import Annotated, Any
@@ -252,6 +253,27 @@ class AssetCheckEvaluationPlannedEvent(MessageEvent, StepEvent):
     check_name: str
 
 
+@strawberry.enum
+class AssetCheckSeverity(enum.Enum):
+    WARN = "WARN"
+    ERROR = "ERROR"
+
+
+@strawberry.type
+class AssetCheckEvaluation:
+    timestamp: float
+    check_name: str
+    asset_key: AssetKey
+    severity: AssetCheckSeverity
+    success: bool
+    description: str | None = None
+
+
+@strawberry.type
+class AssetCheckEvaluationEvent(MessageEvent, StepEvent):
+    evaluation: AssetCheckEvaluation
+
+
 # Every event type, in the order the DagsterRunEvent union lists them.
 EVENT_TYPES: tuple[type, ...] = (
     RunEnqueuedEvent,
@@ -291,6 +313,7 @@ EVENT_TYPES: tuple[type, ...] = (
     ObservationEvent,
     FailedToMaterializeEvent,
     AssetCheckEvaluationPlannedEvent,
+    AssetCheckEvaluationEvent,
 )
 _EVENT_CLASSES: dict[str, type] = {cls.__name__: cls for cls in EVENT_TYPES}
 

@@ -24,6 +24,7 @@ from daglab.harness.mock.schema.inputs import (
 )
 from daglab.harness.mock.schema.instance import DaemonHealth, Instance
 from daglab.harness.mock.schema.lookups import asset_paths, resolve_selector, run_not_found
+from daglab.harness.mock.schema.partitions import PartitionSets, PartitionSetsOrError
 from daglab.harness.mock.schema.runs import Run, RunOrError, Runs, RunsOrError
 from daglab.harness.mock.schema.validation import (
     PipelineConfigValidationResult,
@@ -168,6 +169,14 @@ class Query:
             repository_name=repository_selector.repository_name,
             repository_location_name=repository_selector.repository_location_name,
         )
+
+    @strawberry.field
+    def partition_sets_or_error(
+        self, info: Info, repository_selector: RepositorySelector, pipeline_name: str
+    ) -> PartitionSetsOrError:
+        if (err := forced(info)) is not None:
+            return err  # type: ignore[no-any-return]
+        return PartitionSets(results=[])
 
     @strawberry.field
     def pipeline_or_error(self, info: Info, params: PipelineSelector) -> PipelineOrError:
