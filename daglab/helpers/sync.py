@@ -42,6 +42,12 @@ wait_for_run = blocking(_core.wait_for_run)
 cancel_run = blocking(_core.cancel_run)
 refresh_runs = blocking(_core.refresh_runs)
 resume_runs = blocking(_core.resume_runs)
+list_runs = blocking(_core.list_runs)
+resolve_run = blocking(_core.resolve_run)
+get_run_details = blocking(_core.get_run_details)
+get_run_logs = blocking(_core.get_run_logs)
+get_step_logs = blocking(_core.get_step_logs)
+rerun = blocking(_core.rerun)
 
 load_config_from_file = _core.load_config_from_file
 
@@ -79,10 +85,16 @@ __all__ = [
     "discover_locations",
     "get_memory_usage",
     "get_run",
+    "get_run_details",
+    "get_run_logs",
+    "get_step_logs",
+    "list_runs",
     "load_config_from_file",
     "performance_report",
     "portal",
     "refresh_runs",
+    "rerun",
+    "resolve_run",
     "resume_runs",
     "run_assets",
     "run_job",
