@@ -57,6 +57,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "daglab.commands.rerun",
         "Re-execute a run through Dagster's re-execution (the new run is its child).",
     ),
+    "backfills": (
+        "daglab.commands.backfills",
+        "List, show, cancel and resume partition backfills.",
+    ),
     "dev": (
         "daglab.commands.dev",
         "Run a local Dagster server (the fixture project, or yours) for daglab to talk to.",

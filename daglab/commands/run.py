@@ -312,6 +312,25 @@ def run(
             show_default=False,
         ),
     ] = None,
+    partitions: Annotated[
+        str | None,
+        typer.Option(
+            "--partitions",
+            help="Backfill these partitions, comma-separated (one backfill, a run per "
+            "partition; needs the dagster-daemon).",
+            rich_help_panel=TARGET,
+            show_default=False,
+        ),
+    ] = None,
+    partition_range: Annotated[
+        str | None,
+        typer.Option(
+            "--partition-range",
+            help="Backfill the partitions from START to END, inclusive: START...END.",
+            rich_help_panel=TARGET,
+            show_default=False,
+        ),
+    ] = None,
     tag: Annotated[
         list[str] | None,
         typer.Option(
@@ -384,6 +403,32 @@ def run(
     runs.require_one_target(
         {"job": job, "asset_selection": asset_selection, "pattern": asset_pattern, "select": select}
     )
+    if partitions is not None or partition_range is not None:
+        from daglab.commands.backfills import launch_from_run
+        from daglab.helpers.errors import BadInputError
+
+        if partition is not None or validate_only or run_config or config_yaml:
+            raise BadInputError(
+                "A backfill (--partitions, --partition-range) takes no --partition, "
+                "--validate-only or run config."
+            )
+        launch_from_run(
+            opts,
+            {
+                "job": job,
+                "asset_selection": asset_selection,
+                "pattern": asset_pattern,
+                "select": select,
+                "location": location,
+                "repository": repo,
+            },
+            partitions.split(",") if partitions is not None else None,
+            partition_range,
+            runs.parse_run_tags(tag or []),
+            wait,
+            timeout,
+        )
+        return
     request = runs.RunRequest(
         job=job,
         asset_selection=asset_selection,

@@ -282,3 +282,67 @@ def test_cancel_watch_and_logs_take_an_alias_and_a_prefix(
             ops_server, cli_env, "runs", "list", "--status", "CANCELED", "--json"
         ).json()["runs"]
     ]
+
+
+SERVER_BACKFILL_RUNS = """
+query DaglabTestBackfillRuns($filter: RunsFilter) {
+  runsOrError(filter: $filter) {
+    ... on Runs { results { runId status tags { key value } } }
+  }
+}
+"""
+
+
+def test_a_backfill_over_a_range_with_one_failing_partition_exits_1(
+    ops_server: DagsterServer, cli_env: dict[str, str]
+) -> None:
+    bad = daglab(
+        ops_server,
+        cli_env,
+        "run",
+        "--asset-selection",
+        "ops/daily_numbers",
+        "--partitions",
+        "2024-02-01,2024-13-01",
+    )
+    assert bad.returncode == 2 and "No partition '2024-13-01'" in bad.stderr
+    unpartitioned = daglab(
+        ops_server, cli_env, "run", "--job", "chatty_job", "--partition-range", "a...b"
+    )
+    assert unpartitioned.returncode == 2 and "not partitioned" in unpartitioned.stderr
+    result = daglab(
+        ops_server,
+        cli_env,
+        "run",
+        "--asset-selection",
+        "ops/daily_numbers",
+        "--partition-range",
+        "2024-02-01...2024-02-05",
+        "--timeout",
+        "400",
+        "--json",
+    )
+    assert result.returncode == 1, result.stderr
+    doc = result.json()
+    backfill_id = doc["backfill_id"]
+    assert doc["partitions"] == [f"2024-02-0{i}" for i in range(1, 6)]
+    assert (doc["requested"], doc["succeeded"], doc["failed"]) == (5, 4, 1)
+    assert doc["failed_partitions"] == ["2024-02-03"] and doc["succeeded_all"] is False
+    assert "4 succeeded, 1 failed" in result.stderr  # the progress lines
+    runs = graphql(
+        ops_server,
+        SERVER_BACKFILL_RUNS,
+        {"filter": {"tags": [{"key": "dagster/backfill", "value": backfill_id}]}},
+    )["runsOrError"]["results"]
+    by_partition = {
+        {t["key"]: t["value"] for t in r["tags"]}["dagster/partition"]: r["status"] for r in runs
+    }
+    assert by_partition == {
+        f"2024-02-0{i}": ("FAILURE" if i == 3 else "SUCCESS") for i in range(1, 6)
+    }
+    shown = daglab(ops_server, cli_env, "backfills", "show", backfill_id, "--json")
+    assert shown.returncode == 0 and shown.json()["failed"] == 1
+    listed = daglab(ops_server, cli_env, "backfills", "list", "--json")
+    assert backfill_id in [b["backfill_id"] for b in listed.json()["backfills"]]
+    waited = daglab(ops_server, cli_env, "backfills", "show", backfill_id, "--wait")
+    assert waited.returncode == 1 and "2024-02-03" in waited.stderr

@@ -355,3 +355,47 @@ async def watch_backfill(
             return info.model_copy(update={"timed_out": True})
         pause = interval if timeout is None else min(interval, max(0.0, timeout - waited))
         await asyncio.sleep(pause)
+
+
+async def resolve_backfill_target(
+    client: DagsterClient,
+    *,
+    job: str | None = None,
+    asset_selection: str | Sequence[str] | None = None,
+    pattern: str | None = None,
+    select: str | None = None,
+    location: str | None = None,
+    repository: str | None = None,
+) -> RunTarget:
+    """The job or assets to backfill, found on the server (no single partition checked)."""
+    from daglab.helpers.runs.targets import resolve_assets, resolve_job
+
+    if job is not None:
+        return await resolve_job(client, job, location, repository)
+    return await resolve_assets(
+        client,
+        keys=asset_selection,
+        pattern=pattern,
+        select=select,
+        location=location,
+        repository=repository,
+    )
+
+
+def backfill_error(info: BackfillInfo) -> errors.DaglabError | None:
+    """The error a waited-for backfill ends with: None when every partition succeeded,
+    ``RunTimeoutError`` (exit 4) on a timeout, ``RunFailedError`` (exit 1) otherwise."""
+    counts = f"{info.succeeded} of {info.requested} partitions succeeded, {info.failed} failed" + (
+        f" ({', '.join(info.failed_partitions)})" if info.failed_partitions else ""
+    )
+    if info.timed_out:
+        return errors.RunTimeoutError(
+            f"Timed out after {info.waited_s or 0:.0f}s waiting for backfill {info.backfill_id} "
+            f"(still {info.status}; {counts}). The backfill goes on: {info.url}",
+            run_id=info.backfill_id,
+        )
+    if info.succeeded_all:
+        return None
+    return errors.RunFailedError(
+        f"Backfill {info.backfill_id} ended {info.status}: {counts}.", hint=info.url
+    )
