@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from daglab.helpers.models import (
         AssetInfo,
+        BackfillInfo,
         JobInfo,
         LocationInfo,
         RunDetails,
@@ -688,6 +689,96 @@ async def rerun(
     )
 
 
+async def backfill(
+    partitions: Iterable[str] | None = None,
+    *,
+    partition_range: str | None = None,
+    job: str | None = None,
+    asset_selection: Iterable[str] | str | None = None,
+    pattern: str | None = None,
+    select: str | None = None,
+    location: str | None = None,
+    repository: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    wait: bool = True,
+    timeout: float | None = None,
+) -> BackfillInfo:
+    """Backfill ``partitions`` (keys) or ``partition_range`` (``"START...END"``, inclusive)
+    of a partitioned ``job`` or of assets (``asset_selection``, ``pattern`` or ``select``),
+    and with ``wait`` poll it to its end. Returns it with its partition counts; check
+    ``succeeded_all``. A timeout raises ``RunTimeoutError`` (the backfill goes on)."""
+    from daglab.helpers.errors import RunTimeoutError
+    from daglab.helpers.runs import backfills as _backfills
+
+    runs.require_one_target(
+        {"job": job, "asset_selection": asset_selection, "pattern": pattern, "select": select}
+    )
+    client = _client()
+    keys: str | list[str] | None = None
+    if asset_selection is not None:
+        keys = asset_selection if isinstance(asset_selection, str) else list(asset_selection)
+    target = await _backfills.resolve_backfill_target(
+        client,
+        job=job,
+        asset_selection=keys,
+        pattern=pattern,
+        select=select,
+        location=location,
+        repository=repository,
+    )
+    chosen = await _backfills.choose_partitions(
+        client, target, list(partitions) if partitions is not None else None, partition_range
+    )
+    info = await _backfills.launch_backfill(client, target, chosen, tags=tags)
+    if not wait:
+        return info
+    info = await _backfills.watch_backfill(client, info.backfill_id, timeout)
+    problem = _backfills.backfill_error(info)
+    if isinstance(problem, RunTimeoutError):
+        raise problem
+    return info
+
+
+async def get_backfill(backfill_id: str) -> BackfillInfo:
+    """A backfill and its partition counts."""
+    from daglab.helpers.runs.backfills import get_backfill as _get
+
+    return await _get(_client(), backfill_id)
+
+
+async def list_backfills(status: str | None = None, limit: int = 20) -> list[BackfillInfo]:
+    """The newest backfills (of ``status``)."""
+    from daglab.helpers.runs.backfills import list_backfills as _list
+
+    return await _list(_client(), status, limit)
+
+
+async def wait_for_backfill(backfill_id: str, timeout: float | None = None) -> BackfillInfo:
+    """Poll a backfill to its end; a timeout raises ``RunTimeoutError``."""
+    from daglab.helpers.errors import RunTimeoutError
+    from daglab.helpers.runs import backfills as _backfills
+
+    info = await _backfills.watch_backfill(_client(), backfill_id, timeout)
+    problem = _backfills.backfill_error(info)
+    if isinstance(problem, RunTimeoutError):
+        raise problem
+    return info
+
+
+async def cancel_backfill(backfill_id: str) -> BackfillInfo:
+    """Cancel a backfill (no new runs)."""
+    from daglab.helpers.runs.backfills import cancel_backfill as _cancel
+
+    return await _cancel(_client(), backfill_id)
+
+
+async def resume_backfill(backfill_id: str) -> BackfillInfo:
+    """Resume a failed or canceled backfill."""
+    from daglab.helpers.runs.backfills import resume_backfill as _resume
+
+    return await _resume(_client(), backfill_id)
+
+
 # -- performance ------------------------------------------------------------------------------
 
 
@@ -701,25 +792,31 @@ async def track_performance(
 
 __all__ = [
     "Connection",
+    "backfill",
+    "cancel_backfill",
     "cancel_run",
     "close",
     "connect",
     "discover_assets",
     "discover_jobs",
     "discover_locations",
+    "get_backfill",
     "get_run",
     "get_run_details",
     "get_run_logs",
     "get_step_logs",
+    "list_backfills",
     "list_runs",
     "load_config_from_file",
     "refresh_runs",
     "rerun",
     "resolve_run",
+    "resume_backfill",
     "resume_runs",
     "run_assets",
     "run_job",
     "track_performance",
     "validate_config",
+    "wait_for_backfill",
     "wait_for_run",
 ]
