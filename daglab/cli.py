@@ -46,6 +46,23 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "daglab.commands.run",
         "Cancel (terminate) a run. Exit 0 once the server accepted; 2 if it already finished.",
     ),
+    # -- operating runs (issue 19)
+    "runs": (
+        "daglab.commands.runs",
+        "List the runs of the server, and show one run in full.",
+    ),
+    "logs": (
+        "daglab.commands.logs",
+        "Print a run's event log, or with --stdout/--stderr the captured output of a step.",
+    ),
+    "rerun": (
+        "daglab.commands.rerun",
+        "Re-execute a run through Dagster's re-execution (the new run is its child).",
+    ),
+    "backfills": (
+        "daglab.commands.backfills",
+        "List, show, cancel and resume partition backfills.",
+    ),
     "dev": (
         "daglab.commands.dev",
         "Run a local Dagster server (the fixture project, or yours) for daglab to talk to.",

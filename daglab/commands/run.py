@@ -86,6 +86,34 @@ def _print_failure(result: RunResult) -> None:
         err(f"  ... ({len(lines) - 20} more lines in the Dagster UI)")
 
 
+STDERR_TAIL_LINES = 10
+
+
+def _print_stderr_tail(run_id: str, step: str, opts: GlobalOptions) -> None:
+    """The last lines of the failed step's captured stderr, and how to read it all; nothing
+    if the server keeps none or cannot say (the failure itself is already shown)."""
+    from daglab.helpers.errors import DaglabError
+    from daglab.helpers.runs.logs import tail_captured
+
+    async def main() -> tuple[object, list[str]]:
+        async with opts.client() as client:
+            return await tail_captured(client, run_id, step, "stderr", STDERR_TAIL_LINES)
+
+    try:
+        info, lines = run_async(main())
+    except DaglabError:
+        return
+    if lines:
+        err(f"Last lines of the stderr of step {_clean(step)}:")
+        for line in lines:
+            err(f"  | {_clean(line)}")
+    external = getattr(info, "external_url", None)
+    if external:
+        err(f"Its captured logs are kept at {_clean(external)}")
+    if lines or external:
+        err(f"Read it all with `daglab logs {run_id} --stderr --step {step}`.")
+
+
 def _summary(result: RunResult) -> str:
     parts = [f"Run {_one(result.run_id)} {_one(result.status)}"]
     if result.duration_s is not None:
@@ -197,6 +225,8 @@ def _finish(result: RunResult, opts: GlobalOptions) -> None:
             hint=result.url,
         )
     _print_failure(result)
+    if result.status == "FAILURE" and result.error is not None and result.error.step:
+        _print_stderr_tail(result.run_id, result.error.step, opts)
     if result.status == "CANCELED":
         raise errors.RunFailedError(
             f"Run {_one(result.run_id)} was CANCELED.", result=result, hint=_one(result.url)
@@ -312,6 +342,25 @@ def run(
             show_default=False,
         ),
     ] = None,
+    partitions: Annotated[
+        str | None,
+        typer.Option(
+            "--partitions",
+            help="Backfill these partitions, comma-separated (one backfill, a run per "
+            "partition; needs the dagster-daemon).",
+            rich_help_panel=TARGET,
+            show_default=False,
+        ),
+    ] = None,
+    partition_range: Annotated[
+        str | None,
+        typer.Option(
+            "--partition-range",
+            help="Backfill the partitions from START to END, inclusive: START...END.",
+            rich_help_panel=TARGET,
+            show_default=False,
+        ),
+    ] = None,
     tag: Annotated[
         list[str] | None,
         typer.Option(
@@ -385,6 +434,32 @@ def run(
     runs.require_one_target(
         {"job": job, "asset_selection": asset_selection, "pattern": asset_pattern, "select": select}
     )
+    if partitions is not None or partition_range is not None:
+        from daglab.commands.backfills import launch_from_run
+        from daglab.helpers.errors import BadInputError
+
+        if partition is not None or validate_only or run_config or config_yaml:
+            raise BadInputError(
+                "A backfill (--partitions, --partition-range) takes no --partition, "
+                "--validate-only or run config."
+            )
+        launch_from_run(
+            opts,
+            {
+                "job": job,
+                "asset_selection": asset_selection,
+                "pattern": asset_pattern,
+                "select": select,
+                "location": location,
+                "repository": repo,
+            },
+            partitions.split(",") if partitions is not None else None,
+            partition_range,
+            runs.parse_run_tags(tag or []),
+            wait,
+            timeout,
+        )
+        return
     request = runs.RunRequest(
         job=job,
         asset_selection=asset_selection,
@@ -477,7 +552,14 @@ def _report_validation(result: ValidationResult, opts: GlobalOptions) -> None:
 @with_global_options
 def watch(
     opts: GlobalOptions,
-    run_id: Annotated[str, typer.Argument(help="The run to follow (any run, not only daglab's).")],
+    run_ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="RUN",
+            help="The run to follow (any run, not only daglab's): full id, unique prefix of 8+ "
+            "characters, latest, last-failure.",
+        ),
+    ],
     timeout: Annotated[
         float,
         typer.Option("--timeout", help="Seconds to wait before giving up (exit 4).", min=0.0),
@@ -490,13 +572,17 @@ def watch(
     """Follow a run to its end with live progress; exit codes as for `daglab run`."""
     from daglab.helpers.runs import RunRequest
 
-    held = _Held(RunRequest(), run_id=run_id)
+    held = _Held(RunRequest())
 
     async def main() -> RunResult:
         from daglab.helpers.runs import get_run
+        from daglab.helpers.runs.history import resolve_run_ref
 
         async with opts.client() as client:
             workflow = held.start(client)
+            run_id = held.run_id = await _within(
+                resolve_run_ref(client, run_ref), timeout, f"looking up run {run_ref}"
+            )
             current = await _within(get_run(client, run_id), timeout, f"looking up run {run_id}")
             what = f"job {_one(current.job)}" if current.job else "run"
             if current.asset_selection:
@@ -534,7 +620,13 @@ async def _within(awaitable: Any, timeout: float, what: str) -> Any:
 @with_global_options
 def cancel(
     opts: GlobalOptions,
-    run_id: Annotated[str, typer.Argument(help="The run to cancel.")],
+    run_ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="RUN",
+            help="The run to cancel: full id, unique prefix of 8+ characters, latest.",
+        ),
+    ],
     force: Annotated[
         bool,
         typer.Option(
@@ -546,12 +638,15 @@ def cancel(
     """Cancel (terminate) a run. Exit 0 once the server accepted; 2 if it already finished."""
 
     from daglab.helpers.runs import cancel_run
+    from daglab.helpers.runs.history import resolve_run_ref
 
     async def main() -> RunResult:
         async with opts.client() as client:
+            run_id = await resolve_run_ref(client, run_ref)
             return await cancel_run(client, run_id, force=force, wait=10.0)
 
     result = run_async(main())
+    run_id = result.run_id
     if opts.json:
         data = result.to_json()
         data["force"] = force

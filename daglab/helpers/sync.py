@@ -42,6 +42,18 @@ wait_for_run = blocking(_core.wait_for_run)
 cancel_run = blocking(_core.cancel_run)
 refresh_runs = blocking(_core.refresh_runs)
 resume_runs = blocking(_core.resume_runs)
+list_runs = blocking(_core.list_runs)
+resolve_run = blocking(_core.resolve_run)
+get_run_details = blocking(_core.get_run_details)
+get_run_logs = blocking(_core.get_run_logs)
+get_step_logs = blocking(_core.get_step_logs)
+rerun = blocking(_core.rerun)
+backfill = blocking(_core.backfill)
+get_backfill = blocking(_core.get_backfill)
+list_backfills = blocking(_core.list_backfills)
+wait_for_backfill = blocking(_core.wait_for_backfill)
+cancel_backfill = blocking(_core.cancel_backfill)
+resume_backfill = blocking(_core.resume_backfill)
 
 load_config_from_file = _core.load_config_from_file
 
@@ -70,6 +82,8 @@ def track_performance(
 
 
 __all__ = [
+    "backfill",
+    "cancel_backfill",
     "cancel_run",
     "clear_performance",
     "close",
@@ -77,17 +91,27 @@ __all__ = [
     "discover_assets",
     "discover_jobs",
     "discover_locations",
+    "get_backfill",
     "get_memory_usage",
     "get_run",
+    "get_run_details",
+    "get_run_logs",
+    "get_step_logs",
+    "list_backfills",
+    "list_runs",
     "load_config_from_file",
     "performance_report",
     "portal",
     "refresh_runs",
+    "rerun",
+    "resolve_run",
+    "resume_backfill",
     "resume_runs",
     "run_assets",
     "run_job",
     "state",
     "track_performance",
     "validate_config",
+    "wait_for_backfill",
     "wait_for_run",
 ]

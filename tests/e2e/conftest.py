@@ -8,7 +8,7 @@ test under tests/e2e is marked ``e2e``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +104,22 @@ def wait_for_run(
             return status
         time.sleep(0.5)
     raise AssertionError(f"run {run_id} still {status} after {timeout:.0f}s")
+
+
+@pytest.fixture(scope="session")
+def ops_server(
+    dagster_version: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DagsterServer]:
+    """A webserver + daemon on workspace_ops.yaml (location ``ops``: runs to operate, with
+    stdout/stderr, a re-executable failure and a daily asset with one failing partition)."""
+    from daglab.harness import FIXTURE_PROJECT
+    from daglab.harness.pytest_plugin import start_server, stop_server
+
+    server = start_server(
+        tmp_path_factory, dagster_version, workspace=FIXTURE_PROJECT / "workspace_ops.yaml"
+    )
+    yield server
+    stop_server(server)
 
 
 @pytest.fixture

@@ -136,7 +136,27 @@ def test_mock_schema_is_a_structural_subset_of_dagster_1_13() -> None:
     assert not problems, "\n".join(problems)
 
 
-NEWEST_DOCUMENTS = [d for d in all_documents() if d.supports(NEWEST)]
+# Run operations of issue 19 the mock does not model yet (run ids, step stats, captured
+# logs, re-execution, backfills): they are validated against every version's SDL
+# (test_schema_coverage.py) and run on real Dagster (tests/e2e/test_ops.py). Remove a name
+# once the mock serves it.
+NOT_IN_MOCK_YET = frozenset(
+    {
+        "DaglabRunIdsPage",
+        "DaglabRunDetails",
+        "DaglabCapturedLogs",
+        "DaglabLaunchReexecution",
+        "DaglabLaunchBackfill",
+        "DaglabJobPartitionKeys",
+        "DaglabBackfill",
+        "DaglabBackfills",
+        "DaglabCancelBackfill",
+        "DaglabResumeBackfill",
+    }
+)
+NEWEST_DOCUMENTS = [
+    d for d in all_documents() if d.supports(NEWEST) and d.name not in NOT_IN_MOCK_YET
+]
 
 
 @pytest.mark.parametrize("document", NEWEST_DOCUMENTS, ids=lambda d: d.name)

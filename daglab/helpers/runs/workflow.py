@@ -19,6 +19,7 @@ from daglab.helpers.errors import operation, setting
 from daglab.helpers.graphql import DagsterClient
 from daglab.helpers.models import RunResult, RunSubmitResult, ValidationResult
 from daglab.helpers.runs.launch import launch_run
+from daglab.helpers.runs.reexecute import ALL_STEPS, reexecute_run
 from daglab.helpers.runs.targets import (
     PartitionPlan,
     RunTarget,
@@ -186,6 +187,24 @@ class RunWorkflow:
             tags=self.run_tags,
             partition=r.partition,
             request_id=r.request_id,
+        )
+        self.submitted = submitted
+        if self.on_launched is not None:
+            self.on_launched(submitted)
+        return submitted
+
+    async def reexecute(
+        self, parent_run_id: str, strategy: str = ALL_STEPS, steps: Sequence[str] | None = None
+    ) -> RunSubmitResult:
+        """Launch a re-execution of ``parent_run_id`` once (see ``reexecute_run``), with the
+        request's tags and request id; ``watch()`` follows it like a launched run."""
+        submitted = await reexecute_run(
+            self.client,
+            parent_run_id,
+            strategy=strategy,
+            steps=steps,
+            tags=dict(self.request.tags),
+            request_id=self.request.request_id,
         )
         self.submitted = submitted
         if self.on_launched is not None:
