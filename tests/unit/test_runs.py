@@ -705,3 +705,12 @@ async def test_a_timeout_says_how_long_it_waited_and_names_the_settings_of_each_
     _, hint = info.value.render(cli_spelling)
     assert f"`daglab watch {result.run_id}`" in (hint or "")
     assert f"`daglab cancel {result.run_id}`" in (hint or "")
+
+
+def test_every_launch_selector_keeps_a_key_component_with_a_slash_whole() -> None:
+    """Launches and re-executions build one selector: a ``\\/`` in the text form is a slash
+    inside one component, not a second component."""
+    from daglab.helpers.runs.launch import run_selector
+
+    target = RunTarget("__ASSET_JOB", "defs", "__repository__", ("backslash\\/interpretation",))
+    assert run_selector(target)["assetSelection"] == [{"path": ["backslash/interpretation"]}]

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from daglab.helpers import errors
+from daglab.helpers.assetkeys import format_key, parse_key
 from daglab.helpers.errors import setting
 from daglab.helpers.graphql import DagsterClient, check_union
 from daglab.helpers.models import BackfillInfo
@@ -66,7 +67,7 @@ async def partition_keys(client: DagsterClient, target: RunTarget) -> list[str]:
             )
         data = await client.execute(
             ASSET_PARTITION_KEYS,
-            {"assetKeys": [{"path": k.split("/")} for k in target.partitioned_assets]},
+            {"assetKeys": [{"path": parse_key(k)} for k in target.partitioned_assets]},
         )
         sets = [list(n.get("partitionKeys") or []) for n in data.get("assetNodes") or []]
         if any(s != sets[0] for s in sets[1:]):
@@ -174,7 +175,7 @@ def backfill_of(client: DagsterClient, raw: Mapping[str, Any]) -> BackfillInfo:
         job=str(raw["partitionSetName"]).removesuffix("_partition_set")
         if raw.get("partitionSetName")
         else None,
-        asset_selection=["/".join(k["path"]) for k in raw.get("assetSelection") or []],
+        asset_selection=[format_key(k["path"]) for k in raw.get("assetSelection") or []],
         tags=_tags(raw),
         created_at=raw.get("timestamp"),
         ended_at=raw.get("endTimestamp"),
@@ -257,7 +258,7 @@ async def launch_backfill(
         "tags": [{"key": k, "value": v} for k, v in backfill_tags.items()],
     }
     if target.is_asset_run:
-        params["assetSelection"] = [{"path": k.split("/")} for k in target.asset_selection]
+        params["assetSelection"] = [{"path": parse_key(k)} for k in target.asset_selection]
     else:
         params["selector"] = {
             "partitionSetName": f"{target.job}_partition_set",

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from daglab.helpers import errors
+from daglab.helpers.assetkeys import format_key
 from daglab.helpers.errors import setting
 from daglab.helpers.graphql import DagsterClient, check_union
 from daglab.helpers.models import RunSummary
@@ -108,7 +109,7 @@ def summary_of(client: DagsterClient | str, run: Mapping[str, Any]) -> RunSummar
         job=run.get("jobName"),
         location=origin.get("repositoryLocationName"),
         repository=origin.get("repositoryName"),
-        asset_selection=["/".join(k["path"]) for k in run.get("assetSelection") or []],
+        asset_selection=[format_key(k["path"]) for k in run.get("assetSelection") or []],
         partition=tags.get(PARTITION_TAG),
         tags=tags,
         created_at=run.get("creationTime"),

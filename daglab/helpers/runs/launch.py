@@ -108,6 +108,18 @@ def _may_have_arrived(exc: errors.DaglabError) -> bool:
     )
 
 
+def run_selector(target: RunTarget) -> dict[str, Any]:
+    """The job selector of ``target`` for a launch, with its assets by their exact key paths."""
+    selector: dict[str, Any] = {
+        "repositoryLocationName": target.location,
+        "repositoryName": target.repository,
+        "jobName": target.job,
+    }
+    if target.asset_selection:
+        selector["assetSelection"] = [{"path": parse_key(k)} for k in target.asset_selection]
+    return selector
+
+
 async def launch_run(
     client: DagsterClient,
     target: RunTarget,
@@ -123,15 +135,8 @@ async def launch_run(
     if partition is not None:
         run_tags[PARTITION_TAG] = partition
     run_tags[REQUEST_ID_TAG] = request_id
-    selector: dict[str, Any] = {
-        "repositoryLocationName": target.location,
-        "repositoryName": target.repository,
-        "jobName": target.job,
-    }
-    if target.asset_selection:
-        selector["assetSelection"] = [{"path": parse_key(k)} for k in target.asset_selection]
     params = {
-        "selector": selector,
+        "selector": run_selector(target),
         "runConfigData": dict(run_config or {}),
         "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in run_tags.items()]},
     }

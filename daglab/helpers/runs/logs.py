@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from daglab.helpers import errors
+from daglab.helpers.assetkeys import format_key
 from daglab.helpers.graphql import DagsterClient, check_union
 from daglab.helpers.models import (
     CapturedLogInfo,
@@ -195,7 +196,7 @@ async def get_run_details(client: DagsterClient, run_id: str) -> RunDetails:
     ]
     materializations = [
         Materialization(
-            key="/".join((m.get("assetKey") or {}).get("path") or []),
+            key=format_key((m.get("assetKey") or {}).get("path") or []),
             step=m.get("stepKey"),
             partition=m.get("partition"),
         )

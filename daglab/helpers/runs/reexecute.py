@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from daglab.helpers import errors
+from daglab.helpers.assetkeys import format_key
 from daglab.helpers.graphql import DagsterClient
 from daglab.helpers.models import RunSubmitResult
 from daglab.helpers.queries import LAUNCH_REEXECUTION, RUN_DETAILS
@@ -22,6 +23,7 @@ from daglab.helpers.runs.launch import (
     _launch_error,
     _look_for_lost_launch,
     _may_have_arrived,
+    run_selector,
 )
 from daglab.helpers.runs.read import (
     PARTITION_TAG,
@@ -82,7 +84,7 @@ async def reexecute_run(
             "re-executed from its failure."
         )
     origin = parent.get("repositoryOrigin") or {}
-    selection = ["/".join(k["path"]) for k in parent.get("assetSelection") or []]
+    selection = [format_key(k["path"]) for k in parent.get("assetSelection") or []]
     target = RunTarget(
         str(parent.get("jobName")),
         str(origin.get("repositoryLocationName")),
@@ -100,15 +102,8 @@ async def reexecute_run(
     if steps:
         run_tags[STEP_SELECTION_TAG] = ",".join(steps)
     run_tags[REQUEST_ID_TAG] = request_id
-    selector: dict[str, Any] = {
-        "repositoryLocationName": target.location,
-        "repositoryName": target.repository,
-        "jobName": target.job,
-    }
-    if selection:
-        selector["assetSelection"] = [{"path": k.split("/")} for k in selection]
     params: dict[str, Any] = {
-        "selector": selector,
+        "selector": run_selector(target),
         "runConfigData": parent.get("runConfigYaml") or {},
         "executionMetadata": {
             "parentRunId": parent_run_id,
