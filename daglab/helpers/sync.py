@@ -17,6 +17,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from daglab.helpers import operate as _operate
 from daglab.helpers import session as _core
 from daglab.helpers import state
 from daglab.helpers.performance import (
@@ -42,18 +43,18 @@ wait_for_run = blocking(_core.wait_for_run)
 cancel_run = blocking(_core.cancel_run)
 refresh_runs = blocking(_core.refresh_runs)
 resume_runs = blocking(_core.resume_runs)
-list_runs = blocking(_core.list_runs)
-resolve_run = blocking(_core.resolve_run)
-get_run_details = blocking(_core.get_run_details)
-get_run_logs = blocking(_core.get_run_logs)
-get_step_logs = blocking(_core.get_step_logs)
-rerun = blocking(_core.rerun)
-backfill = blocking(_core.backfill)
-get_backfill = blocking(_core.get_backfill)
-list_backfills = blocking(_core.list_backfills)
-wait_for_backfill = blocking(_core.wait_for_backfill)
-cancel_backfill = blocking(_core.cancel_backfill)
-resume_backfill = blocking(_core.resume_backfill)
+list_runs = blocking(_operate.list_runs)
+resolve_run = blocking(_operate.resolve_run)
+get_run_details = blocking(_operate.get_run_details)
+get_run_logs = blocking(_operate.get_run_logs)
+get_step_logs = blocking(_operate.get_step_logs)
+rerun = blocking(_operate.rerun)
+backfill = blocking(_operate.backfill)
+get_backfill = blocking(_operate.get_backfill)
+list_backfills = blocking(_operate.list_backfills)
+wait_for_backfill = blocking(_operate.wait_for_backfill)
+cancel_backfill = blocking(_operate.cancel_backfill)
+resume_backfill = blocking(_operate.resume_backfill)
 
 load_config_from_file = _core.load_config_from_file
 
