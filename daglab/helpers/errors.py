@@ -180,6 +180,38 @@ class HTTPStatusError(ServerError):
         self.status_code = status_code
 
 
+class ServerPythonError(HTTPStatusError):
+    """Dagster answered HTTP 5xx with data holding a ``PythonError``: a resolver raised.
+
+    Every Dagster webserver answers 500 when a resolver's error was captured into a
+    ``PythonError``; the message is Dagster's own (first line, bounded).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        status_code: int,
+        *,
+        class_name: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, status_code, hint=hint)
+        self.class_name = class_name
+
+
+class PageLimitError(ServerPythonError):
+    """The server caps a page below what was asked (``Limit of N is too large. Max is M``).
+
+    Dagster 1.11 and 1.12 raise (measured; 1.7 has no cap, 1.13 clamps) when a ``logsForRun``
+    limit passes the webserver's ``DAGSTER_UI_EVENT_LOAD_CHUNK_SIZE`` (1000 by default);
+    ``maximum`` is M.
+    """
+
+    def __init__(self, message: str, status_code: int, *, maximum: int) -> None:
+        super().__init__(message, status_code, class_name="DagsterError")
+        self.maximum = maximum
+
+
 class BadResponseError(ServerError):
     """The body was not a GraphQL JSON response (an HTML page from a proxy, say)."""
 

@@ -166,6 +166,29 @@ def check_union(
     raise errors.ServerError(f"{what} failed: {message} ({typename})")
 
 
+_PYTHON_ERROR_CHARS = 500
+_PAGE_LIMIT = re.compile(r"Limit of (\d+) is too large\. Max is (\d+)")
+
+
+def _find_python_error(value: Any, depth: int = 0) -> Mapping[str, Any] | None:
+    """The first ``PythonError`` object in a GraphQL ``data`` tree (bounded depth)."""
+    if depth > 12:
+        return None
+    if isinstance(value, Mapping):
+        if value.get("__typename") == "PythonError" or ("message" in value and "stack" in value):
+            return value
+        items: Iterable[Any] = value.values()
+    elif isinstance(value, list):
+        items = value[:1000]
+    else:
+        return None
+    for item in items:
+        found = _find_python_error(item, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
 class DagsterClient:
     """An async GraphQL client for one Dagster webserver, on one pooled ``httpx.AsyncClient``.
 
@@ -490,6 +513,8 @@ class DagsterClient:
                 [e for e in gql_errors if isinstance(e, dict)],
                 status_code=status,
             )
+        if status >= 500 and isinstance(payload.get("data"), dict):
+            raise self._python_error(payload["data"], status, name)
         if status >= 400:
             if status == 404:
                 raise errors.HTTPStatusError(
@@ -504,6 +529,24 @@ class DagsterClient:
         if not isinstance(data, dict):
             raise errors.BadResponseError(f"The server at {self.url} sent a response without data.")
         return data
+
+    def _python_error(
+        self, data: Mapping[str, Any], status: int, name: str | None
+    ) -> errors.HTTPStatusError:
+        """The error of an HTTP 5xx whose body still carries GraphQL data (a resolver raised)."""
+        found = _find_python_error(data)
+        if found is None:
+            return errors.HTTPStatusError(
+                f"The Dagster server answered HTTP {status} to {name or 'the request'}.", status
+            )
+        message = str(found.get("message") or "").strip()
+        first = redact_text(message.splitlines()[0] if message else "no message", self._secrets)
+        first = first[:_PYTHON_ERROR_CHARS]
+        cap = _PAGE_LIMIT.search(first)
+        text = f"The Dagster server raised an error on {name or 'the request'} (HTTP {status}): {first}"
+        if cap:
+            return errors.PageLimitError(text, status, maximum=int(cap.group(2)))
+        return errors.ServerPythonError(text, status, class_name=found.get("className"))
 
     # -- version ---------------------------------------------------------------------------
 

@@ -66,6 +66,35 @@ def graphql(
     return data
 
 
+OPS_EVENT_PAGE = 10
+
+SERVER_EVENT_PAGE = """
+query DaglabTestEvents($runId: ID!, $afterCursor: String) {
+  logsForRun(runId: $runId, afterCursor: $afterCursor) {
+    __typename
+    ... on EventConnection {
+      cursor hasMore events { __typename ... on MessageEvent { eventType stepKey } }
+    }
+  }
+}
+"""
+
+
+def server_events(server: DagsterServer, run_id: str) -> list[dict[str, Any]]:
+    """Every event of ``run_id`` as the server pages them (its own page size, no limit)."""
+    events: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(10_000):
+        page = graphql(server, SERVER_EVENT_PAGE, {"runId": run_id, "afterCursor": cursor})
+        logs = page["logsForRun"]
+        assert logs["__typename"] == "EventConnection", logs
+        events.extend(logs["events"])
+        cursor = logs["cursor"]
+        if not logs["hasMore"] or not logs["events"]:
+            return events
+    raise AssertionError("the server's event log did not end")
+
+
 def launch_job(
     server: DagsterServer,
     job: str,
@@ -116,7 +145,13 @@ def ops_server(
     from daglab.harness.pytest_plugin import start_server, stop_server
 
     server = start_server(
-        tmp_path_factory, dagster_version, workspace=FIXTURE_PROJECT / "workspace_ops.yaml"
+        tmp_path_factory,
+        dagster_version,
+        workspace=FIXTURE_PROJECT / "workspace_ops.yaml",
+        # An operator's smaller event page (the default is 1000): 1.8-1.12 refuse a larger
+        # logsForRun limit with a PythonError, 1.13 clamps, 1.7 has no cap. Every log read and
+        # watch of the ops suite then pages, and daglab must take the server's maximum.
+        env={"DAGSTER_UI_EVENT_LOAD_CHUNK_SIZE": str(OPS_EVENT_PAGE)},
     )
     yield server
     stop_server(server)

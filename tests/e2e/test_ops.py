@@ -17,7 +17,7 @@ import pytest
 
 from daglab.harness.server import DagsterServer
 from tests.conftest import CliResult, run_cli
-from tests.e2e.conftest import graphql, launch_job, wait_for_run
+from tests.e2e.conftest import OPS_EVENT_PAGE, graphql, launch_job, server_events, wait_for_run
 
 pytestmark = pytest.mark.e2e
 
@@ -44,15 +44,6 @@ query DaglabTestRun($runId: ID!) {
   }
 }
 """
-
-SERVER_EVENTS = """
-query DaglabTestEvents($runId: ID!) {
-  logsForRun(runId: $runId, limit: 10000) {
-    ... on EventConnection { events { __typename ... on MessageEvent { eventType stepKey } } }
-  }
-}
-"""
-
 
 def daglab(server: DagsterServer, env: dict[str, str], *args: str) -> CliResult:
     return run_cli(*args, "--url", server.url, env=env, timeout=420)
@@ -152,7 +143,13 @@ def test_a_failed_run_ends_with_its_stderr_and_show_tells_why(
     # The structured log, filtered by type, against the server's event log.
     failures = daglab(ops_server, cli_env, "logs", run_id, "--type", "STEP_FAILURE", "--json")
     assert failures.returncode == 0, failures.stderr
-    events = graphql(ops_server, SERVER_EVENTS, {"runId": run_id})["logsForRun"]["events"]
+    events = server_events(ops_server, run_id)
+    assert len(events) > OPS_EVENT_PAGE  # more than one of the server's pages
+    whole = daglab(ops_server, cli_env, "logs", run_id, "--json")  # every page, in order
+    assert whole.returncode == 0, whole.stderr
+    assert [(e["type"], e["step"]) for e in whole.json()["events"]] == [
+        (e.get("eventType"), e.get("stepKey")) for e in events
+    ]
     expected = [e["stepKey"] for e in events if e.get("eventType") == "STEP_FAILURE"]
     assert [e["step"] for e in failures.json()["events"]] == expected == ["chatty"]
     assert failures.json()["events"][0]["error"]["message"]

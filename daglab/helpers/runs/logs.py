@@ -31,7 +31,7 @@ from daglab.helpers.models import (
     StepInfo,
 )
 from daglab.helpers.queries import CAPTURED_LOGS, RUN_DETAILS, RUN_LOG_PAGE
-from daglab.helpers.runs.read import _check_run
+from daglab.helpers.runs.read import _check_run, execute_page
 from daglab.helpers.statuses import TERMINAL_EVENTS, TERMINAL_STATUSES
 
 PAGE_SIZE = 1000
@@ -129,9 +129,11 @@ class EventLog:
         self.captured: list[Mapping[str, Any]] = []  # the LogsCapturedEvents seen
 
     async def _page(self) -> tuple[list[Mapping[str, Any]], bool]:
-        data = await self.client.execute(
+        data, self.page_size = await execute_page(
+            self.client,
             RUN_LOG_PAGE,
-            {"runId": self.run_id, "afterCursor": self.cursor, "limit": self.page_size},
+            {"runId": self.run_id, "afterCursor": self.cursor},
+            self.page_size,
         )
         run = _check_run(data.get("runOrError"), self.run_id)
         self.status = str(run.get("status"))

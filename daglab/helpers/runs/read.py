@@ -9,11 +9,28 @@ from daglab.helpers import errors
 from daglab.helpers.assetkeys import format_key
 from daglab.helpers.graphql import DagsterClient, check_union
 from daglab.helpers.models import RunResult
-from daglab.helpers.queries import RUN
+from daglab.helpers.queries import RUN, Document
 
 REQUEST_ID_TAG = "daglab/request_id"
 PARTITION_TAG = "dagster/partition"
 DEFAULT_REPOSITORY = "__repository__"
+
+
+async def execute_page(
+    client: DagsterClient, document: Document, variables: dict[str, Any], size: int
+) -> tuple[dict[str, Any], int]:
+    """Execute a paged document with ``limit=size``; return its data and the size it took.
+
+    A webserver caps event pages at ``DAGSTER_UI_EVENT_LOAD_CHUNK_SIZE`` (1000 unless its
+    operator set it): 1.13 clamps, 1.11 and 1.12 raise "Limit of N is too large. Max is M". Take M
+    and ask again, once; the caller keeps the smaller size for its next pages.
+    """
+    try:
+        return await client.execute(document, {**variables, "limit": size}), size
+    except errors.PageLimitError as exc:
+        if not 0 < exc.maximum < size:
+            raise
+        return await client.execute(document, {**variables, "limit": exc.maximum}), exc.maximum
 
 
 def get_run_url(client: DagsterClient | str, run_id: str) -> str:

@@ -26,7 +26,7 @@ from daglab.helpers.graphql import DagsterClient, bounded, check_union
 from daglab.helpers.models import CheckResult, RunError, RunResult
 from daglab.helpers.queries import INSTANCE, RUN_EVENTS, RUN_PROGRESS, RUNS_STATUS
 from daglab.helpers.runs.control import cancel_run
-from daglab.helpers.runs.read import _check_run, _run_result, get_run_url
+from daglab.helpers.runs.read import _check_run, _run_result, execute_page, get_run_url
 from daglab.helpers.statuses import TERMINAL_EVENTS, TERMINAL_STATUSES
 from daglab.helpers.text import reason_line
 
@@ -328,9 +328,11 @@ class RunWatcher:
             return before != s.status
         new = False
         while True:
-            data = await self.client.execute(
+            data, self.page_size = await execute_page(
+                self.client,
                 RUN_PROGRESS,
-                {"runId": self.run_id, "afterCursor": s.cursor, "limit": self.page_size},
+                {"runId": self.run_id, "afterCursor": s.cursor},
+                self.page_size,
             )
             logs = data.get("logsForRun") or {}
             run = _check_run(data.get("runOrError"), self.run_id)
@@ -359,8 +361,11 @@ class RunWatcher:
         """Read the last events of a finished run (the status can land before its events)."""
         s = self.state
         while True:
-            data = await self.client.execute(
-                RUN_EVENTS, {"runId": self.run_id, "afterCursor": s.cursor, "limit": self.page_size}
+            data, self.page_size = await execute_page(
+                self.client,
+                RUN_EVENTS,
+                {"runId": self.run_id, "afterCursor": s.cursor},
+                self.page_size,
             )
             logs = data.get("logsForRun") or {}
             if logs.get("__typename") != "EventConnection":
