@@ -45,6 +45,7 @@ query DaglabTestRun($runId: ID!) {
 }
 """
 
+
 def daglab(server: DagsterServer, env: dict[str, str], *args: str) -> CliResult:
     return run_cli(*args, "--url", server.url, env=env, timeout=420)
 
