@@ -18,7 +18,7 @@ from tests.mcp_client import call, daglab_mcp, tool_names
 
 pytestmark = pytest.mark.e2e
 
-WRITE_TOOLS = {"launch_job", "launch_assets", "cancel_run"}
+WRITE_TOOLS = {"launch_job", "launch_assets", "cancel_run", "reexecute_run"}
 
 REPOSITORIES = """
 query DaglabTestRepositories {
