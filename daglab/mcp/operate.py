@@ -13,6 +13,8 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from daglab.helpers import errors, runs
+from daglab.helpers.models import BackfillInfo
+from daglab.helpers.runs import backfills
 from daglab.helpers.runs.history import iter_runs, resolve_run_ref, run_filter
 from daglab.helpers.runs.logs import (
     EventFilter,
@@ -26,12 +28,16 @@ from daglab.helpers.runs.logs import (
 from daglab.helpers.runs.reexecute import ALL_STEPS, FROM_FAILURE
 from daglab.mcp import schemas
 from daglab.mcp.toolkit import (
+    AssetKeys,
     CancelOnTimeout,
     Limit,
     Location,
+    Pattern,
     Profile,
+    Repository,
     RunId,
     RunTags,
+    Select,
     Timeout,
     ToolContext,
     ToolSpec,
@@ -60,6 +66,7 @@ Cursor = Annotated[
     Field(description="The next_cursor of an earlier answer, to go on where it stopped."),
 ]
 Stream = Annotated[str, Field(description="stdout or stderr.", pattern="^(stdout|stderr)$")]
+BackfillId = Annotated[str, Field(description="The backfill's id.", min_length=1)]
 Step = Annotated[
     str | None,
     Field(description="The step (op) key; default: the run's only step, or its failed one."),
@@ -256,7 +263,48 @@ def operate_read_tools(ctx: ToolContext) -> list[ToolSpec]:
             "stderr_tail": tail,
         }
 
+    async def list_backfills(
+        status: Annotated[
+            str | None,
+            Field(description="Only backfills in this status: REQUESTED, COMPLETED, FAILED, ..."),
+        ] = None,
+        limit: Limit = None,
+        profile: Profile = None,
+    ) -> dict[str, Any]:
+        """The newest partition backfills, each with its partition counts (requested, in
+        progress, succeeded, failed). Like `daglab backfills list --json`."""
+        client = await deployments.client(profile)
+        n = limits.limit(limit)
+        found = await backfills.list_backfills(client, status, n + 1)
+        shown = found[:n]
+        return {
+            "backfills": [_backfill(b, n) for b in shown],
+            "count": len(shown),
+            "limit": n,
+            "truncated": len(found) > n,
+        }
+
+    async def get_backfill(backfill_id: BackfillId, profile: Profile = None) -> dict[str, Any]:
+        """One backfill: its status, target, partition counts and failed partitions. Like
+        `daglab backfills show ID --json`."""
+        client = await deployments.client(profile)
+        return _backfill(await backfills.get_backfill(client, backfill_id), limits.max_limit)
+
     return [
+        ToolSpec(
+            "list_backfills",
+            guarded(ctx, list_backfills, schemas.BackfillsOut),
+            schemas.BackfillsOut,
+            False,
+            "List backfills",
+        ),
+        ToolSpec(
+            "get_backfill",
+            guarded(ctx, get_backfill, schemas.BackfillOut),
+            schemas.BackfillOut,
+            False,
+            "Get a backfill",
+        ),
         ToolSpec(
             "list_runs",
             guarded(ctx, list_runs, schemas.RunsOut),
@@ -346,7 +394,98 @@ def operate_write_tools(ctx: ToolContext) -> list[ToolSpec]:
         )
         return data
 
+    async def launch_backfill(
+        job: Annotated[str | None, Field(description="A partitioned job to backfill.")] = None,
+        asset_keys: AssetKeys = None,
+        asset_pattern: Pattern = None,
+        select: Select = None,
+        partitions: Annotated[
+            list[str] | None, Field(description="Exactly these partition keys.")
+        ] = None,
+        partition_range: Annotated[
+            str | None,
+            Field(
+                description="An inclusive range of keys: 'START...END' (e.g. '2024-02-01...2024-02-29')."
+            ),
+        ] = None,
+        location: Location = None,
+        repository: Repository = None,
+        tags: RunTags = None,
+        wait: Annotated[
+            bool, Field(description="Wait (at most `timeout` s) for every partition to end.")
+        ] = False,
+        timeout: Timeout = None,
+        profile: Profile = None,
+    ) -> dict[str, Any]:
+        """Launch one partition backfill of a partitioned job or of assets (one of job,
+        asset_keys, asset_pattern, select), for `partitions` or a `partition_range` (one of
+        them); every key is checked against the target's partitions first. Launched once (a
+        lost answer is found again by its daglab/request_id tag). With wait=true, the answer
+        is the backfill at its end, or with timed_out. Like `daglab run --partitions/
+        --partition-range --json`."""
+        runs.require_one_target(
+            {"job": job, "asset_keys": asset_keys, "asset_pattern": asset_pattern, "select": select}
+        )
+        if (partitions is None) == (partition_range is None):
+            raise errors.BadInputError("Give partitions or partition_range (one of them).")
+        client = await deployments.client(profile)
+        target = await backfills.resolve_backfill_target(
+            client,
+            job=job,
+            asset_selection=asset_keys,
+            pattern=asset_pattern,
+            select=select,
+            location=location,
+            repository=repository,
+        )
+        chosen = await backfills.choose_partitions(client, target, partitions, partition_range)
+        info = await backfills.launch_backfill(client, target, chosen, tags=clean_tags(tags))
+        if wait:
+            info = await backfills.watch_backfill(client, info.backfill_id, limits.wait(timeout))
+        return _backfill(info, limits.max_limit)
+
+    async def cancel_backfill(backfill_id: BackfillId, profile: Profile = None) -> dict[str, Any]:
+        """Cancel a backfill that has not ended: Dagster marks it CANCELING, and its daemon
+        cancels the runs in flight, then marks it CANCELED. One that already ended is an
+        error, and nothing changes. Like `daglab backfills cancel ID --json`."""
+        client = await deployments.client(profile)
+        return _backfill(await backfills.cancel_backfill(client, backfill_id), limits.max_limit)
+
+    async def resume_backfill(backfill_id: BackfillId, profile: Profile = None) -> dict[str, Any]:
+        """Resume a FAILED or CANCELED backfill (its daemon requests what is left); any
+        other status is an error, and nothing changes. Dagster before 1.11 cannot resume an
+        asset backfill: the error says so and how to launch the rest. Like `daglab backfills
+        resume ID --json`."""
+        client = await deployments.client(profile)
+        return _backfill(await backfills.resume_backfill(client, backfill_id), limits.max_limit)
+
+    def backfill_deadline(arguments: dict[str, Any]) -> float:
+        wait = limits.wait(arguments.get("timeout")) if arguments.get("wait") else 0.0
+        return wait + limits.tool_timeout
+
     return [
+        ToolSpec(
+            "launch_backfill",
+            guarded(ctx, launch_backfill, schemas.BackfillOut, deadline=backfill_deadline),
+            schemas.BackfillOut,
+            True,
+            "Launch a backfill",
+        ),
+        ToolSpec(
+            "cancel_backfill",
+            guarded(ctx, cancel_backfill, schemas.BackfillOut),
+            schemas.BackfillOut,
+            True,
+            "Cancel a backfill",
+            destructive=True,
+        ),
+        ToolSpec(
+            "resume_backfill",
+            guarded(ctx, resume_backfill, schemas.BackfillOut),
+            schemas.BackfillOut,
+            True,
+            "Resume a backfill",
+        ),
         ToolSpec(
             "reexecute_run",
             guarded(ctx, reexecute_run, schemas.RerunOut, deadline=rerun_deadline),
@@ -357,4 +496,21 @@ def operate_write_tools(ctx: ToolContext) -> list[ToolSpec]:
     ]
 
 
-OPERATE_WRITE_TOOLS = frozenset({"reexecute_run"})
+OPERATE_WRITE_TOOLS = frozenset(
+    {"reexecute_run", "launch_backfill", "cancel_backfill", "resume_backfill"}
+)
+
+
+def _backfill(info: BackfillInfo, most: int) -> dict[str, Any]:
+    """``BackfillInfo.to_json()`` with its partition lists cut to ``most`` keys each (a
+    backfill may target thousands); ``partitions_truncated`` says so."""
+    data = info.to_json()
+    cut = False
+    for name, keys in (
+        ("partitions", info.partitions),
+        ("failed_partitions", info.failed_partitions),
+    ):
+        if len(keys) > most:
+            data[name], cut = keys[:most], True
+    data["partitions_truncated"] = cut
+    return data

@@ -269,3 +269,40 @@ class RerunOut(LaunchOut):
     """``daglab rerun RUN --json``: the re-execution, launched (and waited on)."""
 
     parent_run_id: str
+
+
+class BackfillOut(_Out):
+    """``daglab backfills show ID --json`` (partition lists cut to the server's max limit)."""
+
+    backfill_id: str
+    status: str = Field(description="Dagster's BulkActionStatus: REQUESTED, COMPLETED, FAILED, ...")
+    url: str
+    partitions: list[str] = []
+    requested: int = 0
+    in_progress: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    is_asset_backfill: bool = False
+    job: str | None = None
+    asset_selection: list[str] = []
+    tags: dict[str, str] = {}
+    created_at: str | None = None
+    ended_at: str | None = None
+    error: str | None = None
+    failed_partitions: list[str] = []
+    timed_out: bool = False
+    waited_s: float | None = None
+    finished: bool = False
+    succeeded_all: bool = Field(default=False, description="Every partition succeeded.")
+    partitions_truncated: bool = Field(
+        default=False, description="partitions or failed_partitions were cut to the limit."
+    )
+
+
+class BackfillsOut(_Out):
+    """``daglab backfills list --json``, bounded."""
+
+    backfills: list[BackfillOut]
+    count: int
+    limit: int
+    truncated: bool

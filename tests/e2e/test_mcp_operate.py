@@ -206,3 +206,67 @@ async def test_reexecute_from_failure_needs_writes_and_ends_success_once_told_to
         )
         assert "[bad input]" in ended_ok and "ended SUCCESS" in ended_ok
     json.dumps(done)  # the answer is one JSON document
+
+
+SERVER_BACKFILL = """
+query DaglabTestBackfill($backfillId: String!) {
+  partitionBackfillOrError(backfillId: $backfillId) {
+    __typename
+    ... on PartitionBackfill { id status partitionNames }
+  }
+}
+"""
+
+SERVER_BACKFILL_RUNS = """
+query DaglabTestBackfillRuns($filter: RunsFilter) {
+  runsOrError(filter: $filter) { ... on Runs { results { runId status tags { key value } } } }
+}
+"""
+
+
+async def test_backfill_tools_launch_once_wait_and_refuse_to_cancel_an_ended_one(
+    ops_server: DagsterServer, tmp_path: Path
+) -> None:
+    env = isolated_env(tmp_path, DAGLAB_URL=ops_server.url)
+    async with daglab_mcp("--allow-writes", env=env, errlog=tmp_path / "server.log") as client:
+        bad = await call_error(
+            client,
+            "launch_backfill",
+            {"asset_keys": ["ops/daily_numbers"], "partitions": ["2024-02-01", "2024-13-01"]},
+        )
+        assert "2024-13-01" in bad
+        done = await call(
+            client,
+            "launch_backfill",
+            {
+                "asset_keys": ["ops/daily_numbers"],
+                "partition_range": "2024-02-02...2024-02-03",
+                "wait": True,
+                "timeout": 300,
+            },
+        )
+        backfill_id = done["backfill_id"]
+        server = graphql(ops_server, SERVER_BACKFILL, {"backfillId": backfill_id})
+        record = server["partitionBackfillOrError"]
+        assert done["status"] == record["status"] and done["finished"]
+        assert sorted(done["partitions"]) == sorted(record["partitionNames"])
+        runs = graphql(
+            ops_server,
+            SERVER_BACKFILL_RUNS,
+            {"filter": {"tags": [{"key": "dagster/backfill", "value": backfill_id}]}},
+        )["runsOrError"]["results"]
+        assert len(runs) == 2  # one run per partition, launched once
+        by_partition = {
+            {t["key"]: t["value"] for t in r["tags"]}["dagster/partition"]: r["status"]
+            for r in runs
+        }
+        assert done["failed_partitions"] == [k for k, v in by_partition.items() if v == "FAILURE"]
+        assert done["failed_partitions"] == ["2024-02-03"] and not done["succeeded_all"]
+        shown = await call(client, "get_backfill", {"backfill_id": backfill_id})
+        assert shown["status"] == record["status"] and shown["succeeded"] == 1
+        listed = await call(client, "list_backfills", {"limit": 50})
+        assert backfill_id in [b["backfill_id"] for b in listed["backfills"]]
+        ended = await call_error(client, "cancel_backfill", {"backfill_id": backfill_id})
+        assert "[bad input]" in ended and "already ended" in ended
+        after = graphql(ops_server, SERVER_BACKFILL, {"backfillId": backfill_id})
+        assert after["partitionBackfillOrError"]["status"] == record["status"]  # unchanged

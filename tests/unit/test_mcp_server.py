@@ -33,6 +33,8 @@ READ_TOOLS = {
     "get_run_logs",
     "get_compute_logs",
     "get_failure_summary",
+    "list_backfills",
+    "get_backfill",
 }
 
 

@@ -53,6 +53,11 @@ def sample_arguments(run_id: str) -> dict[str, dict[str, Any]]:
         "get_compute_logs": {"run": run_id},
         "get_failure_summary": {"run": run_id},
         "reexecute_run": {"run": run_id, "wait": True, "timeout": 20},
+        "list_backfills": {},
+        "get_backfill": {"backfill_id": "not-a-backfill"},
+        "launch_backfill": {"asset_keys": ["orders/raw_orders"], "partitions": ["2024-01-01"]},
+        "cancel_backfill": {"backfill_id": "not-a-backfill"},
+        "resume_backfill": {"backfill_id": "not-a-backfill"},
     }
 
 
