@@ -431,3 +431,28 @@ def test_a_backfill_canceled_while_it_runs_then_resumed(
     status = server_backfill_status(ops_server, backfill_id)
     assert doc["status"] == status and status not in ("REQUESTED", "CANCELING"), doc
     assert done.returncode == (0 if doc["succeeded_all"] else 1), (done.returncode, doc)
+
+
+def test_a_step_whose_worker_was_killed_is_named_with_the_crash(
+    ops_server: DagsterServer, cli_env: dict[str, str]
+) -> None:
+    result = daglab(ops_server, cli_env, "run", "--job", "crash_job", "--json")
+    assert result.returncode == 1, result.stderr
+    doc = result.json()
+    run = server_run(ops_server, doc["run_id"])
+    assert doc["status"] == run["status"] == "FAILURE"
+    assert {s["stepKey"]: s["status"] for s in run["stepStats"]} == {"crash_step": "FAILURE"}
+    # Dagster's own words, from the executor's engine event, not the bare exception name
+    crash = [
+        e
+        for e in server_events(ops_server, doc["run_id"])
+        if e.get("eventType") == "ENGINE_EVENT" and e.get("stepKey") == "crash_step"
+    ]
+    assert crash, "the server logged no crash of the step"
+    assert crash[0]["message"].startswith(f"Multiprocess executor: {doc['error']['message']}")
+    assert doc["error"]["step"] == "crash_step"
+    assert doc["error"]["class_name"] == "ChildProcessCrashException"
+    assert doc["error"]["message"] == (
+        "child process for step crash_step was terminated by signal 9 (SIGKILL)"
+    )
+    assert "terminated by signal 9 (SIGKILL)" in result.stderr

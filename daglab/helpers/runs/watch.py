@@ -113,6 +113,17 @@ def _error_of(event: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return message, source.get("className")
 
 
+CRASH_CLASS = "ChildProcessCrashException"
+
+
+def crash_reason(message: str) -> str:
+    """The first sentence of the executor's crash explanation: "Multiprocess executor: child
+    process for step x was terminated by signal 9 (SIGKILL)" (what follows is a guess about
+    memory that Dagster adds for every SIGKILL)."""
+    first = message.strip().split(". ")[0].rstrip(".")
+    return first.removeprefix("Multiprocess executor: ") or "the step's process died"
+
+
 @dataclass
 class _WatchState:
     run_id: str
@@ -132,6 +143,9 @@ class _WatchState:
     error: RunError | None = None
     run_error: RunError | None = None
     saw_terminal_event: bool = False
+    # Why a step's process died, from the executor's engine event before its STEP_FAILURE
+    # (whose own error is only "ChildProcessCrashException").
+    crashes: dict[str, str] = field(default_factory=dict)
 
 
 class RunWatcher:
@@ -266,6 +280,8 @@ class RunWatcher:
             elif kind == "STEP_FAILURE":
                 message, class_name = _error_of(event)
                 message = message or event.get("message") or "the step failed"
+                if class_name == CRASH_CLASS and step in s.crashes:
+                    message = s.crashes[step]
                 if step:
                     s.finished.add(step)
                     s.steps_failed.append(step)
@@ -293,6 +309,8 @@ class RunWatcher:
                     if message and message not in text:
                         text = f"{text} {message}".strip()
                     s.run_error = RunError(message=text or kind, class_name=class_name)
+            elif kind == "ENGINE_EVENT" and step and _error_of(event)[1] == CRASH_CLASS:
+                s.crashes[step] = crash_reason(str(event.get("message") or ""))
             elif (
                 kind in ("ENGINE_EVENT", "PIPELINE_FAILURE")
                 and event.get("error")
