@@ -60,13 +60,17 @@ def parse_filter(text: str) -> list[str]:
 @with_global_options
 def discover(
     opts: GlobalOptions,
-    filter_: Annotated[str, typer.Option("--filter", help=FILTER_HELP, metavar="TYPES")] = "all",
+    filter_: Annotated[
+        str | None,
+        typer.Option("--filter", help=FILTER_HELP, metavar="TYPES", show_default="all"),
+    ] = None,
     pattern: Annotated[
         str | None,
         typer.Option(
             "--pattern",
             metavar="GLOB",
-            help="Shell-style wildcards on asset keys and names: 'orders/*', '*/raw_*', 'raw_*'.",
+            help="Shell-style wildcards on asset keys and on names: 'sales/*', '*/raw_*', "
+            "'*_job'. Without --filter, the tables show only what matched.",
         ),
     ] = None,
     tags: Annotated[
@@ -101,12 +105,15 @@ def discover(
 
     Tables by default; --json prints one document with a key per type listed.
     A code location that failed to load is reported (with its error) and does not hide the others.
+    With --pattern, --tags or --group and no --filter, only the types with a match are
+    printed as tables (--json and --output still hold a key per type).
     """
 
     from daglab.helpers.discovery import EntityFilters, parse_tags
     from daglab.helpers.errors import BadInputError
 
-    types = parse_filter(filter_)
+    types = parse_filter(filter_ or "all")
+    only_matches = filter_ is None and (pattern is not None or bool(tags) or bool(group))
     filters = EntityFilters(
         pattern=pattern,
         tags=parse_tags(tags) if tags is not None else None,
@@ -140,12 +147,12 @@ def discover(
 
         output = safe_output_path(output)
         _write(output, document, types[0] if as_csv else None)
-        counts = ", ".join(f"{len(document[t])} {_label(t, len(document[t]))}" for t in types)
+        counts = ", ".join(_count(t, len(document[t])) for t in types)
         err(f"Wrote {counts} to {output}.")
     if opts.json:
         print_json(document)
     elif output is None:
-        _print_tables(selected)
+        _print_tables(selected, only_matches)
 
 
 async def _discover(
@@ -233,6 +240,13 @@ def _compact_tags(tags: dict[str, str]) -> str:
     return " ".join(sanitize(f"{k}={v}" if v else k) for k, v in tags.items())
 
 
+def _widest_tag(tag_sets: Any) -> int:
+    """The width of the longest single tag (``k=v``), up to 30: a Tags column at least that
+    wide wraps between tags, not inside one."""
+    widths = [len(f"{k}={v}" if v else k) for tags in tag_sets for k, v in tags.items()]
+    return min(max(widths, default=4), 30)
+
+
 def _short_partitions(asset: Record) -> str:
     """``"Daily, starting 2024-01-01 UTC."`` → ``"Daily"``: the table shows the gist, JSON all."""
     if not asset["partitioned"]:
@@ -241,7 +255,9 @@ def _short_partitions(asset: Record) -> str:
     return text if len(text) <= 24 else text[:23] + "…"
 
 
-def _print_tables(selected: dict[str, list[Any]]) -> None:
+def _print_tables(selected: dict[str, list[Any]], only_matches: bool = False) -> None:
+    """One table per type; with ``only_matches`` the types where nothing matched are left out
+    (a pattern for asset keys prints no "Jobs: none match")."""
     import os
 
     from daglab.commands._render import console
@@ -255,21 +271,28 @@ def _print_tables(selected: dict[str, list[Any]]) -> None:
         "jobs": _jobs_table,
         "assets": _assets_table,
     }
+    if only_matches:
+        selected = {kind: rows for kind, rows in selected.items() if rows}
+        if not selected:
+            out.print("Nothing matches.")
+            return
     for kind, rows in selected.items():
         printers[kind](out, rows)
-    out.print(
-        " · ".join(f"{len(rows)} {_label(kind, len(rows))}" for kind, rows in selected.items())
-    )
+    out.print(" · ".join(_count(kind, len(rows)) for kind, rows in selected.items()))
 
 
-def _label(kind: str, count: int) -> str:
-    singular = {
-        "locations": "location",
-        "repositories": "repository",
-        "jobs": "job",
-        "assets": "asset",
-    }
-    return kind if count != 1 else singular[kind]
+_NOUNS = {
+    "locations": ("location", "locations"),
+    "repositories": ("repository", "repositories"),
+    "jobs": ("job", "jobs"),
+    "assets": ("asset", "assets"),
+}
+
+
+def _count(kind: str, count: int) -> str:
+    from daglab.helpers.text import plural
+
+    return plural(count, *_NOUNS[kind])
 
 
 def _table(title: str) -> Any:
@@ -337,7 +360,7 @@ def _jobs_table(out: Console, rows: list[Record]) -> None:
     if with_repo:
         _fixed_column(table, "Repository", [j["repository"] for j in rows])
     table.add_column("Kind", no_wrap=True)
-    table.add_column("Tags", overflow="fold")
+    table.add_column("Tags", overflow="fold", min_width=_widest_tag(j["tags"] for j in rows))
     table.add_column("Description", ratio=1, min_width=20)
     for job in rows:
         cells = [sanitize(job["name"]), sanitize(job["location"])]
@@ -392,6 +415,8 @@ def _assets_table(out: Console, rows: list[Record]) -> None:
     for header, _, fixed in shown:
         if fixed:
             _fixed_column(table, header, cells[header])
+        elif header == "Tags":  # wraps between tags, never inside one
+            table.add_column(header, overflow="fold", min_width=_widest_tag(a["tags"] for a in rows))
         else:
             table.add_column(header, overflow="fold")
     for i in range(len(rows)):

@@ -291,7 +291,7 @@ def run(
         str | None,
         typer.Option(
             "--asset-selection",
-            help="Materialize exactly these assets: comma-separated keys, e.g. 'orders/raw_orders,customers/raw_customers'.",
+            help="Materialize exactly these assets: comma-separated keys, e.g. 'sales/orders,sales/customers'.",
             rich_help_panel=TARGET,
             show_default=False,
         ),
@@ -300,7 +300,7 @@ def run(
         str | None,
         typer.Option(
             "--asset-pattern",
-            help="Materialize the assets whose key matches a wildcard pattern, e.g. 'orders/*'.",
+            help="Materialize the assets whose key matches a wildcard pattern, e.g. 'sales/*'.",
             rich_help_panel=TARGET,
             show_default=False,
         ),
@@ -309,8 +309,8 @@ def run(
         str | None,
         typer.Option(
             "--select",
-            help="Materialize a Dagster asset selection, e.g. '+key:\"orders/order_summary\"' or "
-            "'group:orders and not tag:tier=bronze' (resolved by daglab, works on every version).",
+            help="Materialize a Dagster asset selection, e.g. '+key:\"sales/report\"' or "
+            "'group:sales and not tag:tier=bronze' (resolved by daglab, works on every version).",
             rich_help_panel=TARGET,
             show_default=False,
         ),

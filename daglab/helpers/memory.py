@@ -208,6 +208,17 @@ def set_resumer(resumer: Callable[[float | None, bool | None], Any]) -> None:
 
 
 _path_override: Path | None = None
+_notebook_name: str | None = None
+
+
+def name_notebook(file_name: str | None) -> None:
+    """The notebook's file name, for a kernel no front end tells (nbclient, papermill,
+    ``jupyter nbconvert --execute``): its state goes to ``.<name>.daglab-state.json`` in the
+    kernel's directory, one file per notebook, as under Jupyter. A generated notebook calls
+    this with its own name; what a front end says still wins."""
+    global _notebook_name
+    with _lock:
+        _notebook_name = Path(file_name).name if file_name else None
 
 
 def _notebook_path() -> Path | None:
@@ -231,6 +242,8 @@ def default_path() -> Path:
     if env:
         return Path(env).expanduser()
     notebook = _notebook_path()
+    if notebook is None and _notebook_name is not None and ipython_shell() is not None:
+        notebook = Path.cwd() / _notebook_name
     if notebook is not None:
         return notebook.with_name(f".{notebook.stem}.daglab-state.json")
     return Path.cwd() / DEFAULT_NAME

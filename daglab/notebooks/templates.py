@@ -61,10 +61,19 @@ without `await` from `daglab.helpers.sync`.
 
 CONNECT = """
 import daglab.helpers as dl
+from daglab.helpers import state
 
+# Run headless (nbclient, papermill) the kernel is not told this notebook's name: the session
+# state still goes to a file of its own, .{stem}.daglab-state.json beside it.
+state.name_notebook({file_name!r})
 connection = await dl.connect(profile=PROFILE)
 connection
 """
+
+
+def _connect(opts: NotebookOptions) -> Cell:
+    name = opts.file_name
+    return code("connect", CONNECT.format(file_name=name, stem=name.rsplit(".", 1)[0]))
 
 
 def _intro(template: str, title: str, about: str) -> Cell:
@@ -94,7 +103,7 @@ def build_explore(opts: NotebookOptions) -> list[Cell]:
                 ("TAGS", None, 'only entities with these tags, e.g. {"domain": "sales"}'),
             ]
         ),
-        code("connect", CONNECT),
+        _connect(opts),
         md("locations-md", "## Code locations"),
         code("locations", "locations = await dl.discover_locations()\nlocations"),
         md("jobs-md", "## Jobs"),
@@ -153,7 +162,7 @@ def build_run_job(opts: NotebookOptions) -> list[Cell]:
                 ("TIMEOUT", 600, "seconds to wait for the run"),
             ]
         ),
-        code("connect", CONNECT),
+        _connect(opts),
         md("job-md", "## The job"),
         code(
             "job",
@@ -224,7 +233,7 @@ def build_assets(opts: NotebookOptions) -> list[Cell]:
                 ("TIMEOUT", 600, "seconds to wait for the run"),
             ]
         ),
-        code("connect", CONNECT),
+        _connect(opts),
         md("pick-md", "## The assets"),
         code(
             "pick",
@@ -348,7 +357,7 @@ TEMPLATES: dict[str, Template] = {
             build_run_job,
             options=("profile", "job"),
             required=(("job",),),
-            required_hint="Name the job with --job (list them with `daglab discover jobs`).",
+            required_hint="Name the job with --job (list them with `daglab discover --filter jobs`).",
         ),
         Template(
             "assets",
@@ -356,7 +365,7 @@ TEMPLATES: dict[str, Template] = {
             build_assets,
             options=("profile", "asset_pattern", "select"),
             required=(("asset_pattern", "select"),),
-            required_hint='For example --asset-pattern "orders/*" or --select "group:orders".',
+            required_hint='For example --asset-pattern "sales/*" or --select "group:sales".',
             exclusive=("asset_pattern", "select"),
         ),
         Template(

@@ -125,7 +125,7 @@ def split_asset_keys(text: str | Iterable[str]) -> list[str]:
         if key and key not in keys:
             keys.append(key)
     if not keys:
-        raise errors.SelectionError("No asset keys given (expected e.g. 'orders/raw_orders').")
+        raise errors.SelectionError("No asset keys given (expected e.g. 'sales/orders').")
     return keys
 
 
