@@ -44,7 +44,11 @@ def status(opts: GlobalOptions) -> None:
         _print_status(report)
     server = report["server"]
     if server["accepted"] is False:
-        raise AuthError(f"The server rejected the credentials ({server['error']}).")
+        # The client's own message already says what the server did (HTTP 401/403).
+        reason = server["error"] or ""
+        if not reason.startswith("The server "):
+            reason = f"The server rejected the credentials ({reason.rstrip('.')})."
+        raise AuthError(reason)
     if not server["reachable"]:
         raise ServerError(f"Cannot check the credentials: {server['error']}")
 

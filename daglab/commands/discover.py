@@ -416,7 +416,9 @@ def _assets_table(out: Console, rows: list[Record]) -> None:
         if fixed:
             _fixed_column(table, header, cells[header])
         elif header == "Tags":  # wraps between tags, never inside one
-            table.add_column(header, overflow="fold", min_width=_widest_tag(a["tags"] for a in rows))
+            table.add_column(
+                header, overflow="fold", min_width=_widest_tag(a["tags"] for a in rows)
+            )
         else:
             table.add_column(header, overflow="fold")
     for i in range(len(rows)):

@@ -59,7 +59,7 @@ def rerun(
         float,
         typer.Option(
             "--timeout",
-            help="Seconds to wait before giving up (exit 4).",
+            help="Seconds to wait before giving up (exit 4); 0 waits without limit.",
             rich_help_panel=WATCHING,
             min=0.0,
         ),
@@ -112,7 +112,7 @@ def rerun(
             err(f"  {submitted.url}")
             if not wait:
                 return runs.submitted_result(submitted)
-            return await workflow.watch(timeout, cancel_on_timeout)
+            return await workflow.watch(timeout or None, cancel_on_timeout)
 
     outcome = _run_sync(main, held, opts)
     if outcome.stop_reason == "not_waiting":

@@ -26,6 +26,7 @@ from daglab.helpers.models import AssetInfo, JobInfo
 from daglab.helpers.queries import ASSET_PARTITION_KEYS, JOB_PARTITION
 from daglab.helpers.runs.read import DEFAULT_REPOSITORY, PARTITION_TAG, REQUEST_ID_TAG
 from daglab.helpers.selection import parse_selection, resolve_selection_nodes
+from daglab.helpers.text import close_matches
 
 
 @dataclass(frozen=True)
@@ -101,13 +102,14 @@ async def resolve_job(
             [f"{j.location}/{j.repository}/{j.name}" for j in elsewhere],
         )
     names = sorted({j.name for j in jobs if _in_scope(j, location, repository)})
-    close = difflib.get_close_matches(job, names, n=5, cutoff=0.5)
-    shown = close or names[:20]
+    close = close_matches(job, names)
     raise errors.TargetNotFoundError(
         f"No job {job!r}{_scope_text(location, repository)}.",
-        shown,
-        hint=(f"Did you mean: {', '.join(close)}?" if close else f"Jobs: {', '.join(shown)}.")
-        if shown
+        close,
+        hint=f"Did you mean: {', '.join(close)}?"
+        if close
+        else f"List the jobs with {operation('discover_jobs')}."
+        if names
         else f"The server has no jobs there (see {operation('discover_jobs')}).",
     )
 
@@ -164,7 +166,7 @@ async def resolve_assets(
                         f"{'; '.join(_where(a) for a in elsewhere)}.",
                         [key],
                     )
-                close = difflib.get_close_matches(key, [a.key for a in scope], n=5, cutoff=0.5)
+                close = close_matches(key, [a.key for a in scope])
                 raise errors.TargetNotFoundError(
                     f"No asset {key!r}{_scope_text(location, repository)}.",
                     close,

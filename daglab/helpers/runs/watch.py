@@ -483,8 +483,14 @@ class RunWatcher:
         if not cancel:
             return self.result()
         self._emit("canceling", status=self.state.status)
-        await cancel_run(self.client, self.run_id)
-        self.canceled_by_daglab = True
+        try:
+            await cancel_run(self.client, self.run_id)
+        except errors.TargetNotFoundError:
+            raise
+        except errors.BadInputError:
+            pass  # it ended on its own meanwhile: the poll below reads how
+        else:
+            self.canceled_by_daglab = True
         deadline = time.monotonic() + cancel_wait
         interval = self.poll_min
         while time.monotonic() < deadline:
