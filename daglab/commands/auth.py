@@ -107,8 +107,8 @@ def login(
     """Store a token for the current target (a profile, or else the server URL).
 
     The token goes into the OS keyring when one answers within 2 seconds (install
-    ``daglab[keyring]``), else into $XDG_CONFIG_HOME/daglab/credentials.toml, readable only
-    by you (DAGLAB_KEYRING=0 skips the keyring). ``--auth-type header`` sends it in
+    daglab[keyring]), else into $XDG_CONFIG_HOME/daglab/credentials.toml, readable only
+    by you (DAGLAB_KEYRING=0 skips the keyring). `--auth-type header` sends it in
     DAGLAB_AUTH_HEADER or Dagster-Cloud-Api-Token.
     """
     from daglab.helpers.auth import DAGSTER_CLOUD_HEADER, credential_key, store_token
@@ -177,7 +177,7 @@ def _read_token(with_token: bool) -> str:
 @app.command("logout")
 @with_global_options
 def logout(opts: GlobalOptions) -> None:
-    """Forget the token ``daglab auth login`` stored for the current target."""
+    """Forget the token `daglab auth login` stored for the current target."""
     from daglab.helpers.auth import credential_key, delete_stored_token
 
     settings = opts.settings()

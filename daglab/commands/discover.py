@@ -95,8 +95,8 @@ def discover(
             "--output",
             "-o",
             metavar="FILE",
-            help="Write the result to FILE instead of printing tables: JSON, or CSV when "
-            "FILE ends in .csv (one entity type only).",
+            help="Write the result to FILE instead of printing tables: JSON when FILE ends "
+            "in .json, CSV when it ends in .csv (one entity type only).",
             dir_okay=False,
         ),
     ] = None,
@@ -121,6 +121,15 @@ def discover(
         location=location,
         repository=repo,
     )
+    if output is not None and output.suffix.lower() not in (".json", ".csv"):
+        from daglab.helpers.checks import sanitize_input
+
+        name = sanitize_input(str(output), "line")
+        raise BadInputError(
+            f"--output takes a file name ending in .json or .csv, not {name!r}.",
+            hint="For JSON on stdout use --json; for a file, e.g. --output "
+            f"{output.stem or 'discover'}.json.",
+        )
     as_csv = output is not None and output.suffix.lower() == ".csv"
     if as_csv and len(types) != 1:
         raise BadInputError(
@@ -405,8 +414,9 @@ def _assets_table(out: Console, rows: list[Record]) -> None:
     cells = {header: [sanitize(cell(a)) for a in rows] for header, cell, _ in columns + optional}
     # Leave out columns empty in every row, then, on a narrow terminal, the least needed ones.
     optional = [c for c in optional if any(cells[c[0]])]
-    for drop in ("Partitions", "Kinds", "Jobs"):
-        if _min_width(columns + optional, cells) <= out.width:
+    tag_width = _widest_tag(a["tags"] for a in rows)
+    for drop in ("Partitions", "Kinds", "Jobs", "Tags"):  # Tags last, never cut inside a tag
+        if _min_width(columns + optional, cells, tag_width) <= out.width:
             break
         optional = [c for c in optional if c[0] != drop]
     shown = columns + optional
@@ -416,9 +426,7 @@ def _assets_table(out: Console, rows: list[Record]) -> None:
         if fixed:
             _fixed_column(table, header, cells[header])
         elif header == "Tags":  # wraps between tags, never inside one
-            table.add_column(
-                header, overflow="fold", min_width=_widest_tag(a["tags"] for a in rows)
-            )
+            table.add_column(header, overflow="fold", min_width=tag_width)
         else:
             table.add_column(header, overflow="fold")
     for i in range(len(rows)):
@@ -426,10 +434,18 @@ def _assets_table(out: Console, rows: list[Record]) -> None:
     out.print(table)
 
 
-def _min_width(columns: list[tuple[str, Any, bool]], cells: dict[str, list[str]]) -> int:
-    """Rough width a table of ``columns`` needs: fixed ones whole, others at 12 characters."""
-    total = 0
+def _min_width(
+    columns: list[tuple[str, Any, bool]], cells: dict[str, list[str]], tag_width: int
+) -> int:
+    """The width a table of ``columns`` needs: fixed ones whole, Tags as wide as its widest
+    tag, others at 12 characters; three between columns and one before the first."""
+    total = 1
     for header, _, fixed in columns:
         widest = max([len(header), *(len(c) for c in cells[header])])
-        total += (min(widest, 60) if fixed else min(widest, 12)) + 3
-    return total
+        if fixed:
+            total += min(widest, 60)
+        elif header == "Tags":
+            total += max(tag_width, len(header))
+        else:
+            total += min(widest, 12)
+    return total + 3 * (len(columns) - 1)

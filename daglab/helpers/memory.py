@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from daglab.helpers.display import format_time, html_table, ipython_shell
 from daglab.helpers.statuses import TERMINAL_STATUSES
+from daglab.helpers.text import plural
 
 if TYPE_CHECKING:
     from daglab.helpers.config import ConnectionSettings
@@ -168,8 +169,8 @@ class SessionState:
         target = (self.target or {}).get("url") or "not connected"
         head = (
             f"<p><b>Session</b> · target {html.escape(str(target))} · "
-            f"{len(self.jobs)} jobs, {len(self.assets)} assets discovered · "
-            f"{len(self.runs)} runs ({len(self.in_flight)} in flight)"
+            f"{plural(len(self.jobs), 'job')}, {plural(len(self.assets), 'asset')} discovered · "
+            f"{plural(len(self.runs), 'run')} ({len(self.in_flight)} in flight)"
             + (f" · saved in <code>{html.escape(str(self.path))}</code>" if self.path else "")
             + "</p>"
         )

@@ -26,7 +26,7 @@ from daglab.helpers.models import AssetInfo, JobInfo
 from daglab.helpers.queries import ASSET_PARTITION_KEYS, JOB_PARTITION
 from daglab.helpers.runs.read import DEFAULT_REPOSITORY, PARTITION_TAG, REQUEST_ID_TAG
 from daglab.helpers.selection import parse_selection, resolve_selection_nodes
-from daglab.helpers.text import close_matches
+from daglab.helpers.text import close_matches, plural
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ async def resolve_job(
         else:
             hint = f"Pick one with {setting('location')} and {setting('repository')}."
         raise errors.AmbiguousTargetError(
-            f"Job {job!r} exists in {len(matches)} places: {listed}.",
+            f"Job {job!r} exists in {plural(len(matches), 'place')}: {listed}.",
             [f"{m.location}/{m.repository}/{m.name}" for m in matches],
             hint=hint,
         )
@@ -176,7 +176,7 @@ async def resolve_assets(
                 )
             if len(found) > 1:
                 raise errors.AmbiguousTargetError(
-                    f"Asset {key!r} exists in {len(found)} places: "
+                    f"Asset {key!r} exists in {plural(len(found), 'place')}: "
                     f"{'; '.join(_where(a) for a in found)}.",
                     [f"{a.location}/{a.repository}/{a.key}" for a in found],
                     hint=f"Pick one with {setting('location')} (and {setting('repository')} if needed).",
@@ -216,7 +216,7 @@ def _asset_target(chosen: Sequence[AssetInfo], what: str) -> RunTarget:
             for loc, repo in places
         )
         raise errors.SelectionError(
-            f"The {what} spans {len(places)} code locations ({listed}); one run runs in one.",
+            f"The {what} spans {plural(len(places), 'code location')} ({listed}); one run runs in one.",
             hint=f"Narrow the selection or add {setting('location')}.",
         )
     location, repository = places[0]
@@ -397,7 +397,7 @@ async def check_partition(
     if empty:
         raise errors.SelectionError(
             f"{', '.join(empty)} {'is' if len(empty) == 1 else 'are'} partitioned, but "
-            "ha" + ("s" if len(empty) == 1 else "ve") + " no partition keys yet (a dynamic "
+            f"{'has' if len(empty) == 1 else 'have'} no partition keys yet (a dynamic "
             "partition set nothing was added to, or a multi-partition with an empty "
             "dimension), so there is nothing to run.",
             hint="Add partition keys first (e.g. from a sensor, or in the Dagster UI).",
