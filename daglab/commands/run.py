@@ -94,9 +94,9 @@ def _print_failure(result: RunResult) -> bool:
     error = result.error
     if error is None:
         return False
-    if error.step and error.step in _shown_failures:
-        return True  # "step X FAILED: <the whole message>" is the line above
     err(f"Failed step: {_clean(error.step)}" if error.step else "The run failed:")
+    if error.step and error.step in _shown_failures:
+        return True  # "step X FAILED: <the whole message>" is a line above
     lines = _message_lines(error.message) or ["(no message)"]
     for line in lines[:20]:
         err(f"  {line}")
