@@ -232,3 +232,16 @@ async def test_notebook_progress_shows_statuses_in_the_order_they_happen(
     assert shown and shown[0] == "QUEUED", shown
     assert shown == sorted(shown, key=order.index), shown
     assert shown[-1] == "SUCCESS"
+
+
+def test_materialized_progress_never_says_2_of_1() -> None:
+    from daglab.helpers.runs import ProgressEvent, describe
+
+    def line(done: int, total: int | None) -> str | None:
+        return describe(
+            ProgressEvent(kind="materialized", elapsed=0.0, asset="a/b", done=done, total=total)
+        )
+
+    assert line(1, 2) == "materialized a/b (1 of 2)"
+    assert line(2, 1) == "materialized a/b (2)"  # more than were planned: no total
+    assert line(1, None) == "materialized a/b (1)"

@@ -86,7 +86,8 @@ def describe(event: ProgressEvent) -> str | None:
         verdict = "passed" if event.passed else f"FAILED ({event.severity or 'ERROR'})"
         return f"check {event.check} on {event.asset} {verdict}"
     if kind == "materialized":
-        of = f" of {event.total}" if event.total else ""
+        # A total below the count (an op that logs assets nobody planned) is no total.
+        of = f" of {event.total}" if event.total and event.total >= (event.done or 0) else ""
         return f"materialized {event.asset} ({event.done}{of})"
     if kind == "waiting":
         return f"still {event.status}"
