@@ -298,6 +298,8 @@ def build_performance(opts: NotebookOptions) -> list[Cell]:
         ),
         code(
             "connect",
+            "from daglab.helpers import state\n\n"
+            f"state.name_notebook({opts.file_name!r})  # its state file, when run headless\n"
             "connection, metrics = await dl.track_performance('connect', dl.connect, profile=PROFILE)\n"
             "metrics",
         ),

@@ -245,3 +245,16 @@ def test_materialized_progress_never_says_2_of_1() -> None:
     assert line(1, 2) == "materialized a/b (1 of 2)"
     assert line(2, 1) == "materialized a/b (2)"  # more than were planned: no total
     assert line(1, None) == "materialized a/b (1)"
+
+
+@pytest.mark.parametrize("template", ["explore", "run-job", "assets", "performance"])
+def test_every_template_names_its_own_state_file(template: str, tmp_path: Path) -> None:
+    from daglab.notebooks import NotebookOptions, write_notebook
+
+    needs = {"run-job": {"job": "a_job"}, "performance": {"job": "a_job"}}
+    options = NotebookOptions(
+        **needs.get(template, {"asset_pattern": "x/*"} if template == "assets" else {})
+    )
+    path = write_notebook(tmp_path / f"my-{template}", template, options)
+    code = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
+    assert f"state.name_notebook('my-{template}.ipynb')" in code
