@@ -60,10 +60,7 @@ def parse_filter(text: str) -> list[str]:
 @with_global_options
 def discover(
     opts: GlobalOptions,
-    filter_: Annotated[
-        str | None,
-        typer.Option("--filter", help=FILTER_HELP, metavar="TYPES", show_default="all"),
-    ] = None,
+    filter_: Annotated[str, typer.Option("--filter", help=FILTER_HELP, metavar="TYPES")] = "all",
     pattern: Annotated[
         str | None,
         typer.Option(
@@ -112,8 +109,8 @@ def discover(
     from daglab.helpers.discovery import EntityFilters, parse_tags
     from daglab.helpers.errors import BadInputError
 
-    types = parse_filter(filter_ or "all")
-    only_matches = filter_ is None and (pattern is not None or bool(tags) or bool(group))
+    types = parse_filter(filter_)
+    only_matches = _defaulted("filter_") and (pattern is not None or bool(tags) or bool(group))
     filters = EntityFilters(
         pattern=pattern,
         tags=parse_tags(tags) if tags is not None else None,
@@ -162,6 +159,15 @@ def discover(
         print_json(document)
     elif output is None:
         _print_tables(selected, only_matches)
+
+
+def _defaulted(param: str) -> bool:
+    """Whether the option ``param`` was left to its default (not given on the command line)."""
+    from typer._click.core import ParameterSource
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    return ctx is None or ctx.get_parameter_source(param) in (ParameterSource.DEFAULT, None)
 
 
 async def _discover(
