@@ -4,6 +4,8 @@
 
 - the first page of ``runs list`` (library and CLI) against the bare GraphQL query for the
   same page (goal: library <= 1.2x);
+- a run named by an 8-character id prefix (every id must be seen to know it is unique)
+  against the bare walk of ``runIdsOrError`` (ratio; the time is what a user waits);
 - ``runs list --all --json`` over every run: peak RSS (goal < 150 MB, whatever the count);
 - ``logs --follow``: from an event's commit (the time the op logs in its message) to the
   line on daglab's stdout, median (goal <= 0.5 s), and daglab's CPU while following
@@ -143,6 +145,53 @@ def first_page(server: DagsterServer, repeats: int) -> None:
     )
 
 
+def prefix_lookup(server: DagsterServer, repeats: int = 3) -> None:
+    """A run named by an 8-character prefix (``daglab runs show 1a2b3c4d``): daglab must see
+    every run id to know the prefix is unique. Against the bare walk of ``runIdsOrError``."""
+    import httpx
+
+    from daglab.helpers.graphql import DagsterClient
+    from daglab.helpers.queries import RUN_IDS_PAGE
+    from daglab.helpers.runs.history import ID_PAGE_SIZE, resolve_run_ref
+
+    def walk(http: httpx.Client) -> list[str]:
+        ids: list[str] = []
+        cursor = None
+        while True:
+            body = {
+                "query": RUN_IDS_PAGE.text,
+                "variables": {"filter": {}, "cursor": cursor, "limit": ID_PAGE_SIZE},
+            }
+            page = http.post(server.graphql_url, json=body).json()["data"]["runIdsOrError"]
+            ids += page["results"]
+            if len(page["results"]) < ID_PAGE_SIZE:
+                return ids
+            cursor = page["results"][-1]
+
+    with httpx.Client(trust_env=False, timeout=120) as http:
+        t = time.perf_counter()
+        ids = walk(http)
+        bare = time.perf_counter() - t
+    newest, oldest = ids[0], ids[-1]
+
+    async def ours(prefix: str) -> float:
+        async with DagsterClient(server.url) as client:
+            times = []
+            for _ in range(repeats):
+                t = time.perf_counter()
+                found = await resolve_run_ref(client, prefix)
+                times.append(time.perf_counter() - t)
+                assert found in (newest, oldest)
+            return statistics.median(times)
+
+    for name, run_id in (("newest", newest), ("oldest", oldest)):
+        seconds = asyncio.run(ours(run_id[:8]))
+        print(
+            f"  run by 8-char prefix ({name} of {len(ids)}): library {seconds * 1000:.0f} ms | "
+            f"bare walk of every id {bare * 1000:.0f} ms | {seconds / bare:.2f}x"
+        )
+
+
 def stream_all(server: DagsterServer, count: int) -> None:
     env = clean_env(DAGLAB_URL=server.url)
     out = Path(server.dagster_home) / "all.jsonl"
@@ -241,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds = seed(server, dagster_python, args.runs)
         print(f"  seeded {args.runs} runs in {seconds:.1f} s")
         first_page(server, 15)
+        prefix_lookup(server)
         stream_all(server, args.runs)
         follow(server, args.ticks)
     return 0

@@ -31,23 +31,9 @@ def _run_filter(
     location: str | None,
     launched_by_daglab: bool | None,
 ) -> Any:
-    from daglab.helpers.runs.history import RunFilter, parse_time
+    from daglab.helpers.runs.history import run_filter
 
-    def when(value: str | float | None, name: str) -> float | None:
-        if value is None or isinstance(value, (int, float)):
-            return value
-        return parse_time(value, name=name)
-
-    statuses = [status] if isinstance(status, str) else list(status or [])
-    return RunFilter(
-        statuses=tuple(s.upper() for s in statuses),
-        job=job,
-        tags=tag_dict(tags) or {},
-        created_after=when(since, "since"),
-        created_before=when(before, "before"),
-        location=location,
-        launched_by_daglab=launched_by_daglab,
-    )
+    return run_filter(status, job, tag_dict(tags), since, before, location, launched_by_daglab)
 
 
 async def list_runs(

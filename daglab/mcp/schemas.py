@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from daglab.helpers.models import AssetInfo, JobInfo, LocationInfo
+from daglab.helpers.models import AssetInfo, CapturedLogInfo, JobInfo, LocationInfo, StepFailure
 
 
 class _Out(BaseModel):
@@ -148,3 +148,161 @@ class DeploymentsOut(_Out):
     default_source: str = Field(description="Where the default connection came from.")
     default_profile: str | None = None
     profiles: list[ProfileOut]
+
+
+# -- operating runs: history, one run, logs, failures, re-execution ----------------------------
+
+
+class RunSummaryOut(_Out):
+    """One run of the history: a line of ``daglab runs list --json``."""
+
+    run_id: str
+    status: str
+    url: str
+    job: str | None = None
+    location: str | None = None
+    repository: str | None = None
+    asset_selection: list[str] = []
+    partition: str | None = None
+    tags: dict[str, str] = {}
+    created_at: str | None = Field(default=None, description="ISO 8601, UTC.")
+    started_at: str | None = Field(default=None, description="ISO 8601, UTC.")
+    ended_at: str | None = Field(default=None, description="ISO 8601, UTC.")
+    duration_s: float | None = None
+    launched_by_daglab: bool = False
+
+
+class RunsOut(_Out):
+    """``daglab runs list --json``, bounded, with a cursor to go on."""
+
+    runs: list[RunSummaryOut]
+    count: int
+    limit: int
+    truncated: bool = Field(description="True if more runs match: go on with next_cursor.")
+    next_cursor: str | None = None
+
+
+class StepOut(_Out):
+    key: str
+    status: str | None = None
+    started_at: str | None = None
+    ended_at: str | None = None
+    duration_s: float | None = None
+
+
+class MaterializationOut(_Out):
+    key: str
+    step: str | None = None
+    partition: str | None = None
+
+
+class RunDetailsOut(RunSummaryOut):
+    """``daglab runs show RUN --json``: one run in full."""
+
+    parent_run_id: str | None = None
+    root_run_id: str | None = None
+    steps: list[StepOut] = []
+    materializations: list[MaterializationOut] = []
+    failures: list[StepFailure] = []
+    run_error: str | None = None
+
+
+class EventOut(_Out):
+    type: str | None = Field(description="Dagster's event type (None for a log message).")
+    level: str | None = None
+    step: str | None = None
+    timestamp: str | None = Field(default=None, description="ISO 8601, UTC.")
+    message: str = ""
+    error: StepFailure | None = None
+
+
+class RunLogsOut(_Out):
+    """``daglab logs RUN --json``, bounded, with a cursor to go on."""
+
+    run_id: str
+    status: str | None = None
+    events: list[EventOut]
+    count: int
+    limit: int
+    truncated: bool = Field(description="True if the log goes on: read on with next_cursor.")
+    next_cursor: str | None = None
+    cursor: str | None = Field(
+        default=None, description="Where this answer ended: pass it later to see new events."
+    )
+
+
+class ComputeLogsOut(CapturedLogInfo):
+    """``daglab logs RUN --stdout|--stderr --json``, as bounded lines."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[str]
+    truncated: bool = Field(description="True if the stream goes on past these lines.")
+    next_offset: int | None = Field(
+        default=None, description="The byte offset to read on from (with from_start)."
+    )
+
+
+class StderrTailOut(_Out):
+    step: str
+    lines: list[str]
+    kept: bool | None = None
+    external_url: str | None = None
+    unavailable: str | None = Field(default=None, description="Why no lines could be read.")
+
+
+class FailureSummaryOut(_Out):
+    """Why a run failed: its failing steps and errors, and the last lines of stderr."""
+
+    run_id: str
+    status: str
+    url: str
+    job: str | None = None
+    failed: bool
+    failed_steps: list[str] = []
+    failures: list[StepFailure] = []
+    run_error: str | None = None
+    stderr_tail: StderrTailOut | None = None
+
+
+class RerunOut(LaunchOut):
+    """``daglab rerun RUN --json``: the re-execution, launched (and waited on)."""
+
+    parent_run_id: str
+
+
+class BackfillOut(_Out):
+    """``daglab backfills show ID --json`` (partition lists cut to the server's max limit)."""
+
+    backfill_id: str
+    status: str = Field(description="Dagster's BulkActionStatus: REQUESTED, COMPLETED, FAILED, ...")
+    url: str
+    partitions: list[str] = []
+    requested: int = 0
+    in_progress: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    is_asset_backfill: bool = False
+    job: str | None = None
+    asset_selection: list[str] = []
+    tags: dict[str, str] = {}
+    created_at: str | None = None
+    ended_at: str | None = None
+    error: str | None = None
+    failed_partitions: list[str] = []
+    timed_out: bool = False
+    waited_s: float | None = None
+    finished: bool = False
+    succeeded_all: bool = Field(default=False, description="Every partition succeeded.")
+    partitions_truncated: bool = Field(
+        default=False, description="partitions or failed_partitions were cut to the limit."
+    )
+
+
+class BackfillsOut(_Out):
+    """``daglab backfills list --json``, bounded."""
+
+    backfills: list[BackfillOut]
+    count: int
+    limit: int
+    truncated: bool

@@ -10,10 +10,7 @@ Read tools are always served; write tools (``WRITE_TOOLS``) only with ``allow_wr
 
 from __future__ import annotations
 
-import functools
-import inspect
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,181 +19,34 @@ from pydantic import Field
 from daglab.helpers import errors, runs
 from daglab.helpers.discovery import EntityFilters, discover, filter_entities
 from daglab.helpers.models import RunResult
-from daglab.mcp import schemas
-from daglab.mcp.bounds import Limits, ToolDeadlineError, capped, safe_json, safe_text, within
-from daglab.mcp.deployments import Deployments
+from daglab.helpers.runs.history import resolve_run_ref
+from daglab.mcp import operate, schemas
+from daglab.mcp.bounds import ToolDeadlineError, capped, within
+from daglab.mcp.toolkit import (
+    AssetKeys,
+    CancelOnTimeout,
+    Limit,
+    Location,
+    Partition,
+    Pattern,
+    Profile,
+    Repository,
+    RunConfig,
+    RunId,
+    RunTags,
+    Select,
+    Tags,
+    Timeout,
+    ToolContext,
+    ToolSpec,
+    Wait,
+    clean_tags,
+    error_text,
+    guarded,
+    mcp_spelling,
+)
 
-# -- the context every tool shares --------------------------------------------------------------
-
-
-@dataclass
-class ToolContext:
-    deployments: Deployments
-    limits: Limits = field(default_factory=Limits)
-    secrets: list[str] = field(default_factory=list)
-
-
-# How an error's message spells the settings and operations it names: as tool arguments
-# and tools, which is what an agent can act on.
-_TOOL_OF = {
-    "discover_locations": "list_locations",
-    "connect": "list_locations",
-    "discover_jobs": "discover_jobs",
-    "discover_assets": "discover_assets",
-    "validate_config": "validate_run_config",
-    "wait_for_run": "get_run",
-    "get_run": "get_run",
-    "cancel_run": "cancel_run",
-}
-_ARGUMENT_OF = {"pattern": "asset_pattern", "http_timeout": "--http-timeout of daglab mcp"}
-
-
-def mcp_spelling(kind: str, name: str, argument: str = "") -> str:
-    """``location`` -> the argument ``location``; ``wait_for_run`` of ID -> ``get_run(run_id='ID')``."""
-    if kind == "setting":
-        arg = _ARGUMENT_OF.get(name, name)
-        return f"`{arg}={argument}`" if argument else f"`{arg}`"
-    tool = _TOOL_OF.get(name, name)
-    return f"the tool {tool}(run_id={argument!r})" if argument else f"the tool {tool}"
-
-
-_KIND = {
-    errors.EXIT_BAD_INPUT: "bad input",
-    errors.EXIT_SERVER: "server",
-    errors.EXIT_AUTH: "auth",
-    errors.EXIT_TIMEOUT: "timeout",
-    errors.EXIT_RUN_FAILED: "run failed",
-}
-
-
-def error_text(exc: BaseException, ctx: ToolContext) -> str:
-    """What an agent reads when a tool fails: the kind, daglab's message and hint, and for an
-    invalid config each problem with its path. Sanitized, secrets masked, clipped."""
-    if isinstance(exc, errors.DaglabError):
-        message, hint = exc.render(mcp_spelling)
-        text = f"[{_KIND.get(exc.exit_code, 'error')}] {message}"
-        if isinstance(exc, errors.ConfigValidationError):
-            text += "".join(f"\n  {p.where}: {p.message}" for p in exc.problems)
-        if hint:
-            text += f"\n{hint}"
-    else:
-        text = f"[error] unexpected {type(exc).__name__}: {exc}"
-    return safe_text(text, ctx.limits.max_text, ctx.secrets)
-
-
-ToolFn = Callable[..., Awaitable[dict[str, Any]]]
-
-
-@dataclass(frozen=True)
-class ToolSpec:
-    name: str
-    fn: Callable[..., Awaitable[Any]]
-    out: type
-    write: bool
-    title: str
-    destructive: bool = False
-
-
-def guarded(
-    ctx: ToolContext,
-    fn: ToolFn,
-    out: type,
-    deadline: Callable[[dict[str, Any]], float] | None = None,
-) -> Callable[..., Awaitable[Any]]:
-    """``fn`` as a tool: its parameters, ``out`` as its output schema, run under a deadline
-    (``ctx.limits.tool_timeout``, or ``deadline(arguments)``), its answer made safe, and any
-    failure turned into a tool error with daglab's (safe) message."""
-    from mcp.server.mcpserver.exceptions import ToolError
-
-    @functools.wraps(fn)
-    async def tool(**arguments: Any) -> Any:
-        seconds = deadline(arguments) if deadline else ctx.limits.tool_timeout
-        try:
-            result = await within(seconds, fn(**arguments), f"{fn.__name__}")
-        except Exception as exc:
-            raise ToolError(error_text(exc, ctx)) from None
-        return safe_json(result, ctx.limits.max_text, ctx.secrets)
-
-    signature = inspect.signature(fn, eval_str=True)
-    tool.__signature__ = signature.replace(return_annotation=out)  # type: ignore[attr-defined]
-    return tool
-
-
-# -- argument types (their descriptions are the input schema) -----------------------------------
-
-Profile = Annotated[
-    str | None,
-    Field(
-        description="A profile of the daglab config (see list_deployments) to talk to instead "
-        "of this server's own connection: one server can serve dev and prod."
-    ),
-]
-Limit = Annotated[
-    int | None,
-    Field(description="The most items to return (default 100; capped by the server).", ge=1),
-]
-Location = Annotated[
-    str | None, Field(description="Only this code location (exact name); default: all.")
-]
-Repository = Annotated[
-    str | None,
-    Field(description="Only this repository (a Definitions object is '__repository__')."),
-]
-Pattern = Annotated[
-    str | None,
-    Field(
-        description="Shell-style wildcard on asset keys (slash-joined) or names: 'orders/*' "
-        "(any depth), '*/raw_*', 'raw_*' (also matched against the key's last part)."
-    ),
-]
-Tags = Annotated[
-    dict[str, str] | None,
-    Field(description="Keep only what carries all these tags with these values."),
-]
-RunConfig = Annotated[
-    dict[str, Any] | None,
-    Field(description="The run config as a JSON object (what a YAML run config holds)."),
-]
-RunTags = Annotated[dict[str, str] | None, Field(description="Tags to set on the run.")]
-Partition = Annotated[
-    str | None, Field(description="Partition key to run (sets the dagster/partition tag).")
-]
-AssetKeys = Annotated[
-    list[str] | None,
-    Field(description="Exactly these assets, by slash-joined key: ['sales/orders']."),
-]
-Select = Annotated[
-    str | None,
-    Field(
-        description="A Dagster asset selection, resolved by daglab the same on every Dagster "
-        "version: 'group:sales', '+key:\"sales/report\"', 'tag:tier=gold and not "
-        "kind:pandas', 'sinks(*)'."
-    ),
-]
-RunId = Annotated[str, Field(description="The run's full id.", min_length=1)]
-Wait = Annotated[
-    bool,
-    Field(
-        description="Wait for the run to end (at most `timeout` seconds); otherwise return "
-        "as soon as it is launched and follow it with get_run."
-    ),
-]
-Timeout = Annotated[
-    float | None,
-    Field(
-        description="Seconds to wait when wait=true (default 120; capped by the server). On "
-        "a timeout the run goes on and the answer says timed_out.",
-        ge=0,
-    ),
-]
-CancelOnTimeout = Annotated[bool, Field(description="Cancel the run if the timeout passes.")]
-
-
-# -- the tools ------------------------------------------------------------------------------------
-
-
-def _tags(tags: dict[str, str] | None) -> dict[str, str] | None:
-    return {str(k): str(v) for k, v in tags.items()} if tags else None
+__all__ = ["WRITE_TOOLS", "ToolContext", "error_text", "mcp_spelling", "read_tools", "write_tools"]
 
 
 def read_tools(ctx: ToolContext) -> list[ToolSpec]:
@@ -234,7 +84,7 @@ def read_tools(ctx: ToolContext) -> list[ToolSpec]:
         client = await deployments.client(profile)
         found = await discover(client, ["jobs"], location, repository)
         jobs = sorted(found.jobs or [], key=lambda j: (j.location, j.repository, j.name))
-        jobs = filter_entities(jobs, EntityFilters(pattern=pattern, tags=_tags(tags)))
+        jobs = filter_entities(jobs, EntityFilters(pattern=pattern, tags=clean_tags(tags)))
         n = limits.limit(limit)
         shown, truncated = capped(jobs, n)
         return {
@@ -265,11 +115,18 @@ def read_tools(ctx: ToolContext) -> list[ToolSpec]:
         found = await discover(client, ["assets"], location, repository)
         assets = sorted(found.assets or [], key=lambda a: (a.key, a.location, a.repository))
         if select:
-            from daglab.helpers.selection import select_assets
+            from daglab.helpers.discovery import with_instigators
+            from daglab.helpers.selection import (
+                names_instigators,
+                parse_selection,
+                resolve_selection_nodes,
+            )
 
-            chosen = set(select_assets(select, assets))
-            assets = [a for a in assets if a.key in chosen]
-        filters = EntityFilters(pattern=pattern, tags=_tags(tags), groups=groups or None)
+            node = parse_selection(select)
+            if names_instigators(node):
+                assets = await with_instigators(client, assets)
+            assets = resolve_selection_nodes(node, assets)
+        filters = EntityFilters(pattern=pattern, tags=clean_tags(tags), groups=groups or None)
         assets = filter_entities(assets, filters)
         n = limits.limit(limit)
         shown, truncated = capped(assets, n)
@@ -316,7 +173,7 @@ def read_tools(ctx: ToolContext) -> list[ToolSpec]:
         selection, partition, start and end times. Read once, not watched. The same as the
         document `daglab watch --json` ends with."""
         client = await deployments.client(profile)
-        return (await runs.get_run(client, run_id)).to_json()
+        return (await runs.get_run(client, await resolve_run_ref(client, run_id))).to_json()
 
     async def list_deployments() -> dict[str, Any]:
         """The deployments this server can talk to: its own connection (used when a call
@@ -377,12 +234,9 @@ def read_tools(ctx: ToolContext) -> list[ToolSpec]:
             False,
             "List deployments",
         ),
-        # -- run history, event and compute logs, re-execution, failure summary -------------
-        # (issue 19, branch `ops`: helpers/runs/history.py, logs.py, reexecute.py). Their
-        # read tools go here, each onto one of those operations, bounded like the rest
-        # (list_runs: limit/cursor; get_run_logs, get_compute_logs: limit/cursor and
-        # max_text; get_failure_summary); re-execute_run goes in write_tools.
-        # -- schedules, sensors, asset status and checks (a later issue) go here too. --------
+        # -- run history, logs, failures: mcp/operate.py --------------------------------------
+        *operate.operate_read_tools(ctx),
+        # -- schedules, sensors, asset status and checks (issue 20) go here too. -----------
     ]
 
 
@@ -484,6 +338,7 @@ def write_tools(ctx: ToolContext) -> list[ToolSpec]:
         termination, and wait up to 10 s for it to end; returns the run as it then stands. A
         run that already ended is an error. The same as `daglab cancel RUN_ID --json`."""
         client = await deployments.client(profile)
+        run_id = await resolve_run_ref(client, run_id)
         data = (await runs.cancel_run(client, run_id, force=force, wait=10.0)).to_json()
         data["force"] = force
         return data
@@ -513,11 +368,12 @@ def write_tools(ctx: ToolContext) -> list[ToolSpec]:
             "Cancel a run",
             destructive=True,
         ),
-        # -- re-execute a run (issue 19), start/stop schedules and sensors (later) go here. --
+        *operate.operate_write_tools(ctx),  # re-execution
+        # -- start/stop schedules and sensors (issue 20) go here. -------------------------
     ]
 
 
-WRITE_TOOLS = frozenset({"launch_job", "launch_assets", "cancel_run"})
+WRITE_TOOLS = frozenset({"launch_job", "launch_assets", "cancel_run"}) | operate.OPERATE_WRITE_TOOLS
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -548,7 +404,7 @@ def _request(
         location=location,
         repository=repository,
         run_config=dict(run_config or {}),
-        tags=_tags(tags) or {},
+        tags=clean_tags(tags) or {},
         partition=partition,
     )
 

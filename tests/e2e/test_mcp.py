@@ -18,7 +18,15 @@ from tests.mcp_client import call, daglab_mcp, tool_names
 
 pytestmark = pytest.mark.e2e
 
-WRITE_TOOLS = {"launch_job", "launch_assets", "cancel_run"}
+WRITE_TOOLS = {
+    "launch_job",
+    "launch_assets",
+    "cancel_run",
+    "reexecute_run",
+    "launch_backfill",
+    "cancel_backfill",
+    "resume_backfill",
+}
 
 REPOSITORIES = """
 query DaglabTestRepositories {

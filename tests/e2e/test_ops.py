@@ -344,3 +344,90 @@ def test_a_backfill_over_a_range_with_one_failing_partition_exits_1(
     assert backfill_id in [b["backfill_id"] for b in listed.json()["backfills"]]
     waited = daglab(ops_server, cli_env, "backfills", "show", backfill_id, "--wait")
     assert waited.returncode == 1 and "2024-02-03" in waited.stderr
+
+
+SERVER_BACKFILL = """
+query DaglabTestBackfill($backfillId: String!) {
+  partitionBackfillOrError(backfillId: $backfillId) {
+    __typename
+    ... on PartitionBackfill { id status }
+  }
+}
+"""
+
+
+def server_backfill_status(server: DagsterServer, backfill_id: str) -> str:
+    data = graphql(server, SERVER_BACKFILL, {"backfillId": backfill_id})["partitionBackfillOrError"]
+    assert data["__typename"] == "PartitionBackfill", data
+    return str(data["status"])
+
+
+def test_a_backfill_canceled_while_it_runs_then_resumed(
+    ops_server: DagsterServer, cli_env: dict[str, str]
+) -> None:
+    launched = daglab(
+        ops_server,
+        cli_env,
+        "run",
+        "--asset-selection",
+        "ops/slow_days",
+        "--partition-range",
+        "2024-03-01...2024-03-03",
+        "--no-wait",
+        "--json",
+    )
+    assert launched.returncode == 0, launched.stderr
+    backfill_id = launched.json()["backfill_id"]
+    never = daglab(ops_server, cli_env, "backfills", "resume", backfill_id)  # still running
+    assert never.returncode == 2 and "only a FAILED or CANCELED backfill" in never.stderr
+    assert server_backfill_status(ops_server, backfill_id) not in ("FAILED", "CANCELED")
+
+    canceled = daglab(ops_server, cli_env, "backfills", "cancel", backfill_id, "--json")
+    assert canceled.returncode == 0, canceled.stderr
+    assert canceled.json()["status"] in ("CANCELING", "CANCELED")
+    waited = daglab(
+        ops_server,
+        cli_env,
+        "backfills",
+        "show",
+        backfill_id,
+        "--wait",
+        "--timeout",
+        "300",
+        "--json",
+    )
+    assert waited.returncode == 1, waited.stderr  # ended, not every partition succeeded
+    assert waited.json()["status"] == server_backfill_status(ops_server, backfill_id) == "CANCELED"
+    runs = graphql(
+        ops_server,
+        SERVER_BACKFILL_RUNS,
+        {"filter": {"tags": [{"key": "dagster/backfill", "value": backfill_id}]}},
+    )["runsOrError"]["results"]
+    assert all(r["status"] in ("SUCCESS", "CANCELED", "FAILURE") for r in runs), runs
+    assert waited.json()["succeeded"] == sum(r["status"] == "SUCCESS" for r in runs) < 3
+    again = daglab(ops_server, cli_env, "backfills", "cancel", backfill_id)
+    assert again.returncode == 2 and "already ended CANCELED" in again.stderr
+
+    resumed = daglab(ops_server, cli_env, "backfills", "resume", backfill_id, "--json")
+    if tuple(int(p) for p in ops_server.minor.split(".")) < (1, 11):  # needs a partition set
+        assert resumed.returncode == 2 and "cannot resume an asset backfill" in resumed.stderr
+        assert "daglab run --asset-selection ops/slow_days --partitions" in resumed.stderr
+        assert server_backfill_status(ops_server, backfill_id) == "CANCELED"
+        return
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.json()["status"] == "REQUESTED"
+    done = daglab(
+        ops_server,
+        cli_env,
+        "backfills",
+        "show",
+        backfill_id,
+        "--wait",
+        "--timeout",
+        "300",
+        "--json",
+    )
+    doc = done.json()
+    status = server_backfill_status(ops_server, backfill_id)
+    assert doc["status"] == status and status not in ("REQUESTED", "CANCELING"), doc
+    assert done.returncode == (0 if doc["succeeded_all"] else 1), (done.returncode, doc)

@@ -28,6 +28,13 @@ READ_TOOLS = {
     "validate_run_config",
     "get_run",
     "list_deployments",
+    "list_runs",
+    "get_run_details",
+    "get_run_logs",
+    "get_compute_logs",
+    "get_failure_summary",
+    "list_backfills",
+    "get_backfill",
 }
 
 

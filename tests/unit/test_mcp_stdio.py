@@ -47,6 +47,17 @@ def sample_arguments(run_id: str) -> dict[str, dict[str, Any]]:
         "launch_job": {"job": "orders_job", "wait": True, "timeout": 20},
         "launch_assets": {"asset_keys": ["orders/raw_orders"]},
         "cancel_run": {"run_id": run_id},
+        "list_runs": {"statuses": ["SUCCESS", "FAILURE"], "limit": 5},
+        "get_run_details": {"run": run_id},
+        "get_run_logs": {"run": run_id, "limit": 50},
+        "get_compute_logs": {"run": run_id},
+        "get_failure_summary": {"run": run_id},
+        "reexecute_run": {"run": run_id, "wait": True, "timeout": 20},
+        "list_backfills": {},
+        "get_backfill": {"backfill_id": "not-a-backfill"},
+        "launch_backfill": {"asset_keys": ["orders/raw_orders"], "partitions": ["2024-01-01"]},
+        "cancel_backfill": {"backfill_id": "not-a-backfill"},
+        "resume_backfill": {"backfill_id": "not-a-backfill"},
     }
 
 

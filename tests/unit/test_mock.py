@@ -152,6 +152,7 @@ NOT_IN_MOCK_YET = frozenset(
         "DaglabBackfills",
         "DaglabCancelBackfill",
         "DaglabResumeBackfill",
+        "DaglabAssetInstigators",
     }
 )
 NEWEST_DOCUMENTS = [

@@ -292,7 +292,20 @@ async def launch_backfill(
     return await get_backfill(client, str(payload["backfillId"]))
 
 
+# Dagster's resume sets any backfill back to REQUESTED, whatever it was; only these two have
+# partitions left that the daemon would then request.
+RESUMABLE = frozenset({"FAILED", "CANCELED"})
+
+
 async def cancel_backfill(client: DagsterClient, backfill_id: str) -> BackfillInfo:
+    """Cancel a backfill that has not ended (Dagster marks it CANCELING; the daemon cancels
+    its runs in flight, then marks it CANCELED). One that already ended is ``BadInputError``:
+    Dagster itself would mark even a finished backfill CANCELING."""
+    info = await get_backfill(client, backfill_id)
+    if info.status in _DONE:
+        raise errors.BadInputError(
+            f"Backfill {backfill_id} already ended {info.status}: there is nothing to cancel."
+        )
     data = await client.execute(CANCEL_BACKFILL, {"backfillId": backfill_id}, retry=True)
     check_union(
         data.get("cancelPartitionBackfill"), "CancelBackfillSuccess", "canceling the backfill"
@@ -301,6 +314,36 @@ async def cancel_backfill(client: DagsterClient, backfill_id: str) -> BackfillIn
 
 
 async def resume_backfill(client: DagsterClient, backfill_id: str) -> BackfillInfo:
+    """Resume a FAILED or CANCELED backfill: the daemon requests its remaining partitions.
+    Any other status is ``BadInputError`` (Dagster would set even a running or completed one
+    back to REQUESTED)."""
+    info = await get_backfill(client, backfill_id)
+    if info.status not in RESUMABLE:
+        hint = None
+        if info.status in _DONE and info.failed_partitions:
+            keys = ",".join(info.failed_partitions)
+            command = (
+                f"`daglab run --job {info.job} --partitions {keys}`"
+                if info.job
+                else f"`daglab run --asset-selection {','.join(info.asset_selection)} "
+                f"--partitions {keys}`"
+            )
+            hint = f"Run its failed partitions again: {command}."
+        raise errors.BadInputError(
+            f"Backfill {backfill_id} is {info.status}: only a FAILED or CANCELED backfill "
+            "can be resumed.",
+            hint=hint,
+        )
+    if info.is_asset_backfill and await client.version_tuple() < (1, 11):
+        # Its resolver reads the backfill's partition set, which an asset backfill has none
+        # of: "CheckError: Expected non-None value" (measured on 1.7; in the source to 1.10).
+        keys = ",".join(p for p in info.partitions if p not in info.failed_partitions)
+        raise errors.BadInputError(
+            f"Dagster {await client.server_version()} cannot resume an asset backfill (1.11 "
+            "and newer can).",
+            hint="Launch the partitions it did not finish as a new backfill: `daglab run "
+            f"--asset-selection {','.join(info.asset_selection)} --partitions {keys or 'KEYS'}`.",
+        )
     data = await client.execute(RESUME_BACKFILL, {"backfillId": backfill_id}, retry=True)
     check_union(
         data.get("resumePartitionBackfill"), "ResumeBackfillSuccess", "resuming the backfill"

@@ -99,6 +99,35 @@ class RunFilter:
         return self.launched_by_daglab is None or run.launched_by_daglab == self.launched_by_daglab
 
 
+def run_filter(
+    status: Iterable[str] | str | None = None,
+    job: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    since: str | float | None = None,
+    before: str | float | None = None,
+    location: str | None = None,
+    launched_by_daglab: bool | None = None,
+) -> RunFilter:
+    """A ``RunFilter`` from what a user gives: one status or several, times as ``"2h"``,
+    ``"7d"``, an ISO date or epoch seconds."""
+
+    def when(value: str | float | None, name: str) -> float | None:
+        if value is None or isinstance(value, (int, float)):
+            return value
+        return parse_time(value, name=name)
+
+    statuses = [status] if isinstance(status, str) else list(status or [])
+    return RunFilter(
+        statuses=tuple(s.upper() for s in statuses),
+        job=job,
+        tags=dict(tags or {}),
+        created_after=when(since, "since"),
+        created_before=when(before, "before"),
+        location=location,
+        launched_by_daglab=launched_by_daglab,
+    )
+
+
 def summary_of(client: DagsterClient | str, run: Mapping[str, Any]) -> RunSummary:
     """A run record of ``_RUN_FIELDS`` as a ``RunSummary``."""
     origin = run.get("repositoryOrigin") or {}
@@ -132,12 +161,14 @@ async def iter_runs(
     *,
     limit: int | None = None,
     page_size: int = PAGE_SIZE,
+    after: str | None = None,
 ) -> AsyncIterator[RunSummary]:
     """The runs matching ``filters``, newest first, at most ``limit`` (None: all), fetched
-    ``page_size`` at a time: memory stays flat whatever the number of runs."""
+    ``page_size`` at a time: memory stays flat whatever the number of runs. ``after`` (a run
+    id) starts after that run, to go on from the last run of an earlier page."""
     filters = filters or RunFilter()
     server = filters.server_filter()
-    cursor: str | None = None
+    cursor: str | None = after
     found = 0
     if limit is not None and limit <= 0:
         return

@@ -130,12 +130,16 @@ class EventLog:
         self.captured: list[Mapping[str, Any]] = []  # the LogsCapturedEvents seen
 
     async def _page(self) -> tuple[list[Mapping[str, Any]], bool]:
-        data, self.page_size = await execute_page(
-            self.client,
-            RUN_LOG_PAGE,
-            {"runId": self.run_id, "afterCursor": self.cursor},
-            self.page_size,
+        return await self.next_page(self.page_size)
+
+    async def next_page(self, size: int) -> tuple[list[Mapping[str, Any]], bool]:
+        """The next (at most) ``size`` raw events after ``cursor``, and whether the server has
+        more; ``cursor`` moves past them (a caller may set it to go on from an earlier read)."""
+        data, taken = await execute_page(
+            self.client, RUN_LOG_PAGE, {"runId": self.run_id, "afterCursor": self.cursor}, size
         )
+        if taken < size:  # the server's cap: keep to it from now on
+            self.page_size = min(self.page_size, taken)
         run = _check_run(data.get("runOrError"), self.run_id)
         self.status = str(run.get("status"))
         logs = check_union(
@@ -312,11 +316,18 @@ async def captured_log_info(
 
 
 async def read_captured(
-    client: DagsterClient, log_key: list[str], stream: str, chunk_bytes: int = CHUNK_BYTES
+    client: DagsterClient,
+    log_key: list[str],
+    stream: str,
+    chunk_bytes: int = CHUNK_BYTES,
+    offset: int = 0,
 ) -> AsyncIterator[str]:
-    """The captured ``stream`` of ``log_key``, ``chunk_bytes`` at a time (as text)."""
+    """The captured ``stream`` of ``log_key`` from byte ``offset``, ``chunk_bytes`` at a time
+    (as text)."""
     index = STREAMS.index(stream)
     cursor: str | None = None
+    if offset > 0:
+        cursor = f"{offset}:0" if index == 0 else f"0:{offset}"
     while True:
         data = await client.execute(
             CAPTURED_LOGS, {"logKey": log_key, "cursor": cursor, "limit": chunk_bytes}
@@ -337,9 +348,10 @@ async def read_captured(
 
 
 async def tail_captured(
-    client: DagsterClient, run_id: str, step: str, stream: str = "stderr", lines: int = 10
+    client: DagsterClient, run_id: str, step: str | None, stream: str = "stderr", lines: int = 10
 ) -> tuple[CapturedLogInfo, list[str]]:
-    """The last ``lines`` lines of ``step``'s captured ``stream`` (memory: those lines)."""
+    """The last ``lines`` lines of ``step``'s captured ``stream`` (memory: those lines); no
+    step: the run's only one, or its failed one (see ``find_log_file``)."""
     info, log_key = await captured_log_info(client, run_id, step, stream)
     last: collections.deque[str] = collections.deque(maxlen=lines)
     partial = ""
