@@ -6,6 +6,7 @@ Only typer and the standard library are imported at module level.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -119,6 +120,8 @@ def rerun(
         _exit_soon()
         if opts.json:
             print_json(outcome.to_json())
+        else:  # the run id on stdout, as `daglab run --no-wait` prints it
+            sys.stdout.write(outcome.run_id + "\n")
         err(f"Not waiting. Follow it with `daglab watch {outcome.run_id}`.")
         return
     _finish(outcome, opts)
