@@ -245,6 +245,12 @@ def test_rerun_from_failure_ends_success_once_the_fixture_passes(
     steps = daglab(ops_server, cli_env, "rerun", doc["run_id"], "--steps", "prepare", "--json")
     assert steps.returncode == 0, steps.stderr
     assert server_run(ops_server, steps.json()["run_id"])["stepKeysToExecute"] == ["prepare"]
+    # --no-wait: the child's id on stdout, for RID=$(daglab rerun ... --no-wait).
+    quick = daglab(ops_server, cli_env, "rerun", doc["run_id"], "--steps", "prepare", "--no-wait")
+    assert quick.returncode == 0, quick.stderr
+    child_id = quick.stdout.strip()
+    assert server_run(ops_server, child_id)["parentRunId"] == doc["run_id"]
+    wait_for_run(ops_server, child_id)
 
 
 def test_cancel_watch_and_logs_take_an_alias_and_a_prefix(

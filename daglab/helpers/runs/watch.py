@@ -86,7 +86,8 @@ def describe(event: ProgressEvent) -> str | None:
         verdict = "passed" if event.passed else f"FAILED ({event.severity or 'ERROR'})"
         return f"check {event.check} on {event.asset} {verdict}"
     if kind == "materialized":
-        of = f" of {event.total}" if event.total else ""
+        # A total below the count (an op that logs assets nobody planned) is no total.
+        of = f" of {event.total}" if event.total and event.total >= (event.done or 0) else ""
         return f"materialized {event.asset} ({event.done}{of})"
     if kind == "waiting":
         return f"still {event.status}"
@@ -501,8 +502,14 @@ class RunWatcher:
         if not cancel:
             return self.result()
         self._emit("canceling", status=self.state.status)
-        await cancel_run(self.client, self.run_id)
-        self.canceled_by_daglab = True
+        try:
+            await cancel_run(self.client, self.run_id)
+        except errors.TargetNotFoundError:
+            raise
+        except errors.BadInputError:
+            pass  # it ended on its own meanwhile: the poll below reads how
+        else:
+            self.canceled_by_daglab = True
         deadline = time.monotonic() + cancel_wait
         interval = self.poll_min
         while time.monotonic() < deadline:
