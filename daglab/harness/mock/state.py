@@ -514,6 +514,7 @@ class MockState:
                 last = max(at for at, _ in run.timeline)
                 shift = last - now
                 if shift > 0:
+                    run.created_at -= shift
                     run.timeline = [(at - shift, s) for at, s in run.timeline]
                     for event in run.events:
                         event.at -= shift
