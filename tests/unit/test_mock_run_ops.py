@@ -347,3 +347,22 @@ async def _until(mock: MockDagster, condition: Callable[[], bool], timeout: floa
             return
         assert time.monotonic() < deadline, "timed out"
         await asyncio.sleep(0.02)
+
+
+async def test_a_refused_cancel_or_rerun_is_an_auth_error_and_changes_nothing(
+    mock_app: MockDagster,
+) -> None:
+    """Dagster+ answers UnauthorizedError for a role without the permission; OSS cannot."""
+    mock_app.config.run_step_seconds = 5.0
+    parent = await failed_run(mock_app)
+    mock_app.union_error("cancelPartitionBackfill", "UnauthorizedError", "no cancel for you")
+    mock_app.union_error("launchRunReexecution", "UnauthorizedError", "no rerun for you")
+    async with mock_app.client() as client:
+        launched = await backfills.launch_backfill(client, daily_events(), ["2024-01-01"])
+        with pytest.raises(errors.AuthError, match="no cancel for you"):
+            await backfills.cancel_backfill(client, launched.backfill_id)
+        with pytest.raises(errors.AuthError, match="no rerun for you"):
+            await reexecute.reexecute_run(client, parent)
+        still = await backfills.get_backfill(client, launched.backfill_id)
+    assert still.status == "REQUESTED"
+    assert len(mock_app.runs) == 1

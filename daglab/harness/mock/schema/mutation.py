@@ -347,7 +347,7 @@ class Mutation:
 
     @strawberry.mutation
     def cancel_partition_backfill(self, info: Info, backfill_id: str) -> CancelBackfillResult:
-        if (err := forced(info)) is not None:
+        if (err := forced(info, backfill_id=backfill_id)) is not None:
             return err  # type: ignore[no-any-return]
         state = mock_context(info).state
         backfill = state.get_backfill(backfill_id)
@@ -358,7 +358,7 @@ class Mutation:
 
     @strawberry.mutation
     def resume_partition_backfill(self, info: Info, backfill_id: str) -> ResumeBackfillResult:
-        if (err := forced(info)) is not None:
+        if (err := forced(info, backfill_id=backfill_id)) is not None:
             return err  # type: ignore[no-any-return]
         state = mock_context(info).state
         backfill = state.get_backfill(backfill_id)

@@ -358,7 +358,7 @@ class Query:
 
     @strawberry.field
     def partition_backfill_or_error(self, info: Info, backfill_id: str) -> PartitionBackfillOrError:
-        if (err := forced(info)) is not None:
+        if (err := forced(info, backfill_id=backfill_id)) is not None:
             return err  # type: ignore[no-any-return]
         ctx = mock_context(info)
         rec = ctx.state.get_backfill(backfill_id)
