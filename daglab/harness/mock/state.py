@@ -375,7 +375,9 @@ class MockState:
         slot = duration / (len(run.step_keys) + 1)
         failed: list[str] = []
         for i, key in enumerate(run.step_keys):
-            at = t + slot * (i + 0.5)
+            at, span = t + slot * (i + 0.5), slot
+            if key == job.sleep_op:  # it starts at once and sleeps the whole run
+                at, span = t + step / 4, 2 * (duration - step / 2)
             self._event(
                 run,
                 at,
@@ -397,12 +399,12 @@ class MockState:
             )
             self._event(run, at, "LogMessageEvent", None, text, level="INFO", step_key=key)
             fails = key == job.fails_in
-            run.captured[key] = _captured_lines(run, key, text, at, slot, fails)
+            run.captured[key] = _captured_lines(run, key, text, at, span, fails)
             if fails:
                 failed.append(key)
                 self._event(
                     run,
-                    at + slot / 4,
+                    at + span / 4,
                     "ExecutionStepFailureEvent",
                     "STEP_FAILURE",
                     f'Execution of step "{key}" failed.',
@@ -419,7 +421,7 @@ class MockState:
             if asset is not None:
                 self._event(
                     run,
-                    at + slot / 4,
+                    at + span / 4,
                     "MaterializationEvent",
                     "ASSET_MATERIALIZATION",
                     f"Materialized value {' '.join(asset.path)}.",
@@ -429,10 +431,10 @@ class MockState:
                 )
             self._event(
                 run,
-                at + slot / 2,
+                at + span / 2,
                 "ExecutionStepSuccessEvent",
                 "STEP_SUCCESS",
-                f'Finished execution of step "{key}" in {int(slot * 500)}ms.',
+                f'Finished execution of step "{key}" in {int(span * 500)}ms.',
                 step_key=key,
             )
         end = t + duration
