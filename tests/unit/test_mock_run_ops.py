@@ -5,11 +5,9 @@ progress) checked against its state, so the tests that rely on them rely on some
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -255,62 +253,84 @@ def test_a_500_on_captured_logs_is_exit_3_naming_the_read(
 # -- backfills --------------------------------------------------------------------------------
 
 
+class Clock:
+    """A clock the test moves by hand: the backfill daemon's ticks, exactly."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(mock_app: MockDagster) -> Clock:
+    c = Clock()
+    mock_app.use_clock(c)
+    return c
+
+
 async def test_a_backfill_submits_one_run_per_partition_and_completes(
-    mock_app: MockDagster,
+    mock_app: MockDagster, clock: Clock
 ) -> None:
-    mock_app.config.run_step_seconds = 0.02
+    tick = mock_app.config.run_step_seconds
     async with mock_app.client() as client:
         keys = await backfills.choose_partitions(
             client, daily_events(), partition_range="2024-01-02...2024-01-04"
         )
         launched = await backfills.launch_backfill(client, daily_events(), keys)
-        assert launched.status == "REQUESTED"
-        done = await backfills.watch_backfill(
-            client, launched.backfill_id, timeout=20, poll_min=0.05, poll_max=0.1
-        )
+        made_at_launch = len(mock_app.runs)
+        clock.now += tick * 1.5  # the daemon's first tick: one partition's run
+        first = await backfills.get_backfill(client, launched.backfill_id)
+        clock.now += 60
+        done = await backfills.watch_backfill(client, launched.backfill_id, timeout=5)
         listed = await backfills.list_backfills(client, status="COMPLETED_SUCCESS")
+        running = await backfills.list_backfills(client, status="REQUESTED")
     assert keys == ["2024-01-02", "2024-01-03", "2024-01-04"]
+    assert (launched.status, launched.requested, made_at_launch) == ("REQUESTED", 3, 0)
+    assert (first.status, first.in_progress, first.succeeded) == ("REQUESTED", 1, 0)
     assert done.status == "COMPLETED_SUCCESS", done
     assert (done.requested, done.succeeded, done.failed, done.in_progress) == (3, 3, 0, 0)
-    assert [b.backfill_id for b in listed] == [launched.backfill_id]
+    assert [b.backfill_id for b in listed] == [launched.backfill_id] and not running
     made = mock_app.runs
-    assert sorted(r.tags["dagster/partition"] for r in made) == keys
+    assert [r.tags["dagster/partition"] for r in made] == keys  # one per tick, in order
     assert {r.tags["dagster/backfill"] for r in made} == {launched.backfill_id}
+    assert [r.created_at - made[0].created_at for r in made] == pytest.approx([0, tick, 2 * tick])
+    ends = [r.end_time(clock.now) or 0 for r in made]
+    assert done.created_at is not None and done.ended_at == max(ends)
     materialized = [e.partition for r in made for e in r.events if e.partition]
-    assert sorted(materialized) == keys
+    assert materialized == keys
 
 
 async def test_a_canceled_backfill_resumes_its_remaining_partitions(
-    mock_app: MockDagster,
+    mock_app: MockDagster, clock: Clock
 ) -> None:
-    mock_app.config.run_step_seconds = 0.2
+    tick = mock_app.config.run_step_seconds
     async with mock_app.client() as client:
         keys = await backfills.partition_keys(client, daily_events())
         launched = await backfills.launch_backfill(client, daily_events(), keys)
-        await _until(mock_app, lambda: len(mock_app.runs) >= 1)
+        clock.now += tick * 2.5  # two runs submitted, the first one STARTED
         canceling = await backfills.cancel_backfill(client, launched.backfill_id)
-        canceled = await backfills.watch_backfill(
-            client, launched.backfill_id, timeout=20, poll_min=0.05, poll_max=0.1
-        )
+        clock.now += tick * 3  # the daemon cancels the runs in flight, and they stop
+        canceled = await backfills.get_backfill(client, launched.backfill_id)
         made_before = len(mock_app.runs)
         with pytest.raises(errors.BadInputError, match="already ended CANCELED"):
             await backfills.cancel_backfill(client, launched.backfill_id)
         resumed = await backfills.resume_backfill(client, launched.backfill_id)
-        mock_app.finish_runs()
+        clock.now += 60
         done = await backfills.get_backfill(client, launched.backfill_id)
-    assert canceling.status in ("CANCELING", "CANCELED")
+    assert canceling.status == "CANCELING"
     assert canceled.status == "CANCELED"
-    assert made_before < len(keys)  # the daemon stopped submitting
+    first_two = mock_app.runs[:2]
+    assert canceled.ended_at == max(r.end_time(clock.now) or 0 for r in first_two)
+    assert made_before == 2  # the daemon stopped submitting
     assert resumed.status == "REQUESTED"
-    by_partition: dict[str, list[str]] = {}
-    for r in mock_app.runs:
-        by_partition.setdefault(r.tags["dagster/partition"], []).append(r.status(time.time()))
-    assert sorted(by_partition) == keys  # every partition got a run, each one run
-    assert all(len(v) == 1 for v in by_partition.values())
-    statuses = [v[0] for v in by_partition.values()]
-    assert "CANCELED" in statuses  # the run in flight when it was canceled
+    statuses = {r.tags["dagster/partition"]: r.status(clock.now) for r in mock_app.runs}
+    assert len(mock_app.runs) == len(keys) and sorted(statuses) == keys  # one run each
+    assert [statuses[k] for k in keys[:2]] == ["CANCELED", "CANCELED"]
+    assert {statuses[k] for k in keys[2:]} == {"SUCCESS"}
     assert done.status == "COMPLETED_FAILED"
-    assert (done.succeeded, done.failed) == (statuses.count("SUCCESS"), statuses.count("CANCELED"))
+    assert (done.succeeded, done.failed) == (len(keys) - 2, 2)
 
 
 async def test_a_lost_backfill_response_is_found_by_request_id(mock_app: MockDagster) -> None:
@@ -337,32 +357,3 @@ async def test_unknown_partitions_and_unpartitioned_jobs_are_refused(
         with pytest.raises(errors.TargetNotFoundError, match="No backfill"):
             await backfills.get_backfill(client, "nosuchid")
     assert not mock_app.state.backfills and not mock_app.runs
-
-
-async def _until(mock: MockDagster, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        mock.state.tick()  # the backfill daemon, caught up (the mock runs it when asked)
-        if condition():
-            return
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.02)
-
-
-async def test_a_refused_cancel_or_rerun_is_an_auth_error_and_changes_nothing(
-    mock_app: MockDagster,
-) -> None:
-    """Dagster+ answers UnauthorizedError for a role without the permission; OSS cannot."""
-    mock_app.config.run_step_seconds = 5.0
-    parent = await failed_run(mock_app)
-    mock_app.union_error("cancelPartitionBackfill", "UnauthorizedError", "no cancel for you")
-    mock_app.union_error("launchRunReexecution", "UnauthorizedError", "no rerun for you")
-    async with mock_app.client() as client:
-        launched = await backfills.launch_backfill(client, daily_events(), ["2024-01-01"])
-        with pytest.raises(errors.AuthError, match="no cancel for you"):
-            await backfills.cancel_backfill(client, launched.backfill_id)
-        with pytest.raises(errors.AuthError, match="no rerun for you"):
-            await reexecute.reexecute_run(client, parent)
-        still = await backfills.get_backfill(client, launched.backfill_id)
-    assert still.status == "REQUESTED"
-    assert len(mock_app.runs) == 1

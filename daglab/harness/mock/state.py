@@ -645,10 +645,14 @@ class MockState:
             backfill.next_submit += backfill.tick_seconds
 
     def _cancel_in_flight(self, backfill: BackfillRecord, now: float) -> None:
+        """The daemon has the run coordinator cancel every run not ended: one STARTED is
+        terminated (CANCELING, then CANCELED when its worker stops), any other marked
+        CANCELED at once. ``cancel_backfill`` runs this at the moment of the cancel."""
         for run_id in backfill.runs.values():
             run = self.runs[run_id]
-            if run.status(now) not in TERMINAL_STATUSES:
-                self.cancel(run, delay=backfill.tick_seconds)
+            status = run.status(now)
+            if status not in TERMINAL_STATUSES and status != "CANCELING":
+                self.cancel(run, force=status != "STARTED", delay=backfill.tick_seconds)
 
     def _maybe_end(self, backfill: BackfillRecord, now: float) -> None:
         if backfill.status not in ("REQUESTED", "CANCELING"):
@@ -662,7 +666,6 @@ class MockState:
         backfill.end_at = max(ends, default=now)
         if backfill.status == "CANCELING":
             backfill.status = "CANCELED"
-            backfill.end_at = now
         elif all(r.status(now) == "SUCCESS" for r in runs):
             backfill.status = "COMPLETED_SUCCESS"
         else:
