@@ -45,6 +45,7 @@ SEED = textwrap.dedent(
     import sys, uuid
     from datetime import datetime, timedelta, timezone
     from dagster import DagsterInstance
+    from dagster._serdes import serialize_value
     from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
     from dagster._core.storage.runs.schema import RunsTable, RunTagsTable
 
@@ -59,7 +60,14 @@ SEED = textwrap.dedent(
                 job_name=f"bench_job_{i % 5}", run_id=str(uuid.uuid4()),
                 status=statuses[i % 10], tags={"bench/shard": str(i % 10)},
             )
-            values = storage._get_run_insertion_values(run, start + timedelta(seconds=i))
+            if hasattr(storage, "_get_run_insertion_values"):  # 1.8+
+                values = storage._get_run_insertion_values(run, start + timedelta(seconds=i))
+            else:  # 1.7: what its add_run inserts
+                values = dict(
+                    run_id=run.run_id, pipeline_name=run.job_name, status=run.status.value,
+                    run_body=serialize_value(run), snapshot_id=None, partition=None,
+                    partition_set=None, create_timestamp=start + timedelta(seconds=i),
+                )
             # Real runs carry their start and end in the record; without them the webserver
             # reads each run's event log to find them (and creates one SQLite file per run).
             values["start_time"] = (start + timedelta(seconds=i)).timestamp()
