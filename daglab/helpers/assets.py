@@ -5,7 +5,7 @@ their latest execution; an asset's materialization history, paged; running check
 Assets are chosen as ``daglab run`` chooses them (exact keys, a wildcard pattern, or the
 selection language of ``daglab.helpers.selection``), but any asset may be looked at: sources
 and assets of several code locations too. Every field read exists from Dagster 1.7 on (see
-the repository's docs/dagster-versions.md); where a server leaves one empty, the result says
+README.md, Supported Dagster versions); where a server leaves one empty, the result says
 so in a ``..._note`` instead of failing.
 """
 
