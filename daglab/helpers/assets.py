@@ -281,12 +281,12 @@ def _stale(
 ) -> tuple[str | None, list[str], str | None]:
     status = node.get("staleStatus")
     causes = []
-    for cause in node.get("staleCauses") or []:
-        dependency = (cause.get("dependency") or {}).get("path")
-        text = f"{_text(cause.get('category'), 20)}: {_text(cause.get('reason'), 300)}"
-        if dependency:
-            text += f" ({_text(format_key(dependency), 300)})"
-        causes.append(text)
+    for cause in node.get("staleCauses") or []:  # "DATA: a/b has a new data version"
+        subject = (cause.get("dependency") or cause.get("key") or {}).get("path") or []
+        causes.append(
+            f"{_text(cause.get('category'), 20)}: {_text(format_key(subject), 300)} "
+            f"{_text(cause.get('reason'), 300)}"
+        )
     note = None
     if status is None:
         note = f"staleness: not reported by Dagster {version[0]}.{version[1]} for this asset"

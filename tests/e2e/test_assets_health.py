@@ -226,6 +226,7 @@ def test_assets_status_agrees_with_the_server(
     assert daily["partitions"]["failed_keys"] == failed == [DAYS[2]]
     assert daily["partitions"]["missing_keys"] == DAYS[3:]
     assert daily["latest_run"] == {"run_id": materialized["days"][DAYS[2]], "status": "FAILURE"}
+    assert daily["stale_status"] == server["node"]["staleStatus"]
 
     # health/upstream: its metadata; health/derived: stale since upstream ran again.
     upstream = doc["health/upstream"]
@@ -241,6 +242,7 @@ def test_assets_status_agrees_with_the_server(
     assert derived["latest_materialization"]["run_id"] == materialized["both"]
     assert derived["stale_status"] == node["staleStatus"] == "STALE"
     assert len(derived["stale_causes"]) == len(node["staleCauses"]) >= 1
+    assert "DATA: health/upstream has a new data version" in derived["stale_causes"]
     assert doc["health/upstream"]["stale_status"] == "FRESH"
     assert doc["health/checked"]["partitions"] is None and not doc["health/checked"]["partitioned"]
 

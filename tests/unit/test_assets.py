@@ -141,4 +141,3 @@ def test_select_assets_takes_at_most_one_form() -> None:
 
     with pytest.raises(errors.BadInputError, match="at most one"):
         asyncio.run(assets.select_assets(None, keys="a", pattern="b*"))  # type: ignore[arg-type]
-
