@@ -317,3 +317,57 @@ def test_bad_selection_is_exit_2_with_one_message(
         assert len(result.stderr.strip().splitlines()) <= 3, result.stderr
         as_json = daglab(ops_server, env, *args, "--json")
         assert as_json.returncode == 2 and as_json.json()["error"]["code"] == 2
+
+
+NOTEBOOK_SCRIPT = """
+import json, sys
+import daglab.helpers.sync as dl
+
+dl.connect(sys.argv[1])
+health = dl.asset_status(pattern="health/*", partitions=True)
+text = repr(health)
+checks = dl.list_checks("health/checked")
+result = dl.run_checks(
+    "health/checked", checks=["health_error"], tags={"daglab_fixture/fail_checks": "all"},
+    progress=False,
+)
+history = dl.asset_history("health/daily", limit=None)
+print(json.dumps({
+    "table": text,
+    "health": [h.to_json() for h in health],
+    "checks": [c.to_json() for c in checks],
+    "run": result.to_json(),
+    "history": [m.run_id for m in history],
+}))
+"""
+
+
+def test_the_notebook_helpers_say_the_same(
+    ops_server: DagsterServer, tmp_path: Path, materialized: dict[str, Any]
+) -> None:
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", NOTEBOOK_SCRIPT, ops_server.url],
+        env=isolated_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["table"].startswith("4 assets\n")
+    assert out["table"].split("\n")[1].split()[:3] == ["asset", "materialized", "run"]
+    daily = next(h for h in out["health"] if h["key"] == "health/daily")
+    assert daily["partitions"]["failed_keys"] == [DAYS[2]]
+    assert sorted(c["name"] for c in out["checks"]) == ["health_error", "health_warn"]
+    run = out["run"]
+    assert run["ok"] is False and run["status"] == "SUCCESS"
+    assert [(c["name"], c["passed"]) for c in run["checks"]] == [("health_error", False)]
+    server = server_checks(ops_server, "health_error")
+    assert server[0]["runId"] == run["run_id"] and server[0]["evaluation"]["success"] is False
+    events = server_asset(ops_server, ["health", "daily"])["events"]
+    assert out["history"] == [e["runId"] for e in events]
