@@ -27,8 +27,8 @@ Selection = Annotated[
     str | None,
     typer.Argument(
         metavar="[SELECTION]",
-        help="A Dagster asset selection, e.g. 'key:\"orders/*\"', 'group:reporting', "
-        "'+orders/order_summary' (default: every asset).",
+        help="A Dagster asset selection, e.g. 'key:\"sales/*\"', 'group:reporting', "
+        "'+key:\"sales/report\"' (default: every asset; the same as --select).",
         show_default=False,
     ),
 ]
@@ -36,7 +36,7 @@ AssetKeys = Annotated[
     str | None,
     typer.Option(
         "--asset-selection",
-        help="Exactly these assets: comma-separated keys, e.g. 'orders/raw_orders,customers/raw_customers'.",
+        help="Exactly these assets: comma-separated keys, e.g. 'sales/orders,sales/customers'.",
         show_default=False,
     ),
 ]
@@ -44,7 +44,15 @@ Pattern = Annotated[
     str | None,
     typer.Option(
         "--asset-pattern",
-        help="The assets whose key matches a wildcard pattern, e.g. 'orders/*'.",
+        help="The assets whose key matches a wildcard pattern, e.g. 'sales/*'.",
+        show_default=False,
+    ),
+]
+SelectOption = Annotated[
+    str | None,
+    typer.Option(
+        "--select",
+        help="A Dagster asset selection, as SELECTION (for scripts that pass it as for `daglab run`).",
         show_default=False,
     ),
 ]
@@ -63,8 +71,15 @@ def chosen_assets(
     pattern: str | None,
     location: str | None,
     repo: str | None,
+    select_option: str | None = None,
 ) -> list[AssetInfo]:
     from daglab.helpers.assets import select_assets
+
+    if select is not None and select_option is not None:
+        from daglab.helpers.errors import BadInputError
+
+        raise BadInputError("Give the selection once: as SELECTION or with --select.")
+    select = select if select is not None else select_option
 
     async def main() -> list[AssetInfo]:
         async with opts.client() as client:
@@ -144,6 +159,7 @@ def health_lines(h: AssetHealth) -> list[str]:
 def status(
     opts: GlobalOptions,
     select: Selection = None,
+    select_option: SelectOption = None,
     asset_selection: AssetKeys = None,
     asset_pattern: Pattern = None,
     location: Location = None,
@@ -162,7 +178,9 @@ def status(
     """
     from daglab.helpers.assets import asset_health
 
-    assets = chosen_assets(opts, select, asset_selection, asset_pattern, location, repo)
+    assets = chosen_assets(
+        opts, select, asset_selection, asset_pattern, location, repo, select_option
+    )
 
     async def main() -> list[AssetHealth]:
         async with opts.client() as client:
@@ -182,9 +200,7 @@ def status(
 @with_global_options
 def history(
     opts: GlobalOptions,
-    key: Annotated[
-        str, typer.Argument(metavar="KEY", help="The asset key, e.g. orders/raw_orders.")
-    ],
+    key: Annotated[str, typer.Argument(metavar="KEY", help="The asset key, e.g. sales/orders.")],
     limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many.", min=1)] = 20,
     before: Annotated[
         str | None,

@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from daglab.commands._options import GlobalOptions, err, print_json, run_async, with_global_options
-from daglab.commands.assets import AssetKeys, Location, Pattern, Repo, Selection, chosen_assets
+from daglab.commands.assets import (
+    AssetKeys,
+    Location,
+    Pattern,
+    Repo,
+    Selection,
+    SelectOption,
+    chosen_assets,
+)
 
 if TYPE_CHECKING:
     from daglab.helpers.models import AssetCheckInfo, RunResult
@@ -42,10 +50,11 @@ def _checks(
     location: str | None,
     repo: str | None,
     names: list[str] | None,
+    select_option: str | None,
 ) -> list[AssetCheckInfo]:
     from daglab.helpers.assets import choose_checks, list_checks
 
-    assets = chosen_assets(opts, select, keys, pattern, location, repo)
+    assets = chosen_assets(opts, select, keys, pattern, location, repo, select_option)
 
     async def main() -> list[AssetCheckInfo]:
         async with opts.client() as client:
@@ -59,6 +68,7 @@ def _checks(
 def list_(
     opts: GlobalOptions,
     select: Selection = None,
+    select_option: SelectOption = None,
     asset_selection: AssetKeys = None,
     asset_pattern: Pattern = None,
     location: Location = None,
@@ -67,7 +77,9 @@ def list_(
 ) -> None:
     """List the asset checks of the selected assets: name, asset, blocking, and the latest
     execution (status, severity, run). --json: {"checks": [...], "count": N}."""
-    found = _checks(opts, select, asset_selection, asset_pattern, location, repo, check)
+    found = _checks(
+        opts, select, asset_selection, asset_pattern, location, repo, check, select_option
+    )
     if opts.json:
         print_json({"checks": [c.to_json() for c in found], "count": len(found)})
         return
@@ -97,6 +109,7 @@ def list_(
 def run(
     opts: GlobalOptions,
     select: Selection = None,
+    select_option: SelectOption = None,
     asset_selection: AssetKeys = None,
     asset_pattern: Pattern = None,
     location: Location = None,
@@ -120,8 +133,11 @@ def run(
     from daglab.commands.run import _finish, _Held, _run_sync
     from daglab.helpers import runs
     from daglab.helpers.assets import checks_target
+    from daglab.helpers.text import plural
 
-    checks = _checks(opts, select, asset_selection, asset_pattern, location, repo, check)
+    checks = _checks(
+        opts, select, asset_selection, asset_pattern, location, repo, check, select_option
+    )
     target = checks_target(checks)
     held = _Held(runs.RunRequest(tags=runs.parse_run_tags(tag or [])))
 
@@ -134,7 +150,8 @@ def run(
             names = ", ".join(f"{c.name} on {c.asset}" for c in checks[:5])
             more = " ..." if len(checks) > 5 else ""
             err(
-                f"Launched run {submitted.run_id}: {len(checks)} check(s) ({names}{more}) via {target.job}"
+                f"Launched run {submitted.run_id}: {plural(len(checks), 'check')} "
+                f"({names}{more}) via {target.job}"
             )
             err(f"  {submitted.url}")
             if not wait:

@@ -30,7 +30,7 @@ from daglab.helpers.models import (
 )
 from daglab.helpers.queries import ASSET_HEALTH, ASSET_MATERIALIZATIONS
 from daglab.helpers.selection import parse_selection, resolve_selection_nodes
-from daglab.helpers.text import clean
+from daglab.helpers.text import clean, plural
 
 MAX_METADATA_ENTRIES = 20
 MAX_METADATA_VALUE = 500
@@ -360,7 +360,7 @@ async def iter_materializations(
     (``beforeTimestampMillis`` of the last one seen). An unknown asset is exit 2."""
     path = parse_key(key)
     if not path:
-        raise errors.SelectionError("No asset key given (expected e.g. 'orders/raw_orders').")
+        raise errors.SelectionError("No asset key given (expected e.g. 'sales/orders').")
     cursor = start = None if before is None else str(int(before * 1000))
     seen = 0
     while seen < MAX_HISTORY:
@@ -424,8 +424,8 @@ def checks_target(checks: Sequence[AssetCheckInfo]) -> Any:
     places = sorted({(c.location or "", c.repository or "") for c in checks})
     if len(places) > 1:
         raise errors.SelectionError(
-            f"The checks span {len(places)} code locations ({', '.join(p[0] for p in places)}); "
-            "one run runs in one.",
+            f"The checks span {plural(len(places), 'code location')} "
+            f"({', '.join(p[0] for p in places)}); one run runs in one.",
             hint=f"Narrow the selection or add {setting('location')}.",
         )
     common = set(checks[0].jobs)

@@ -191,7 +191,7 @@ def _health_row(h: Any) -> list[object]:
             if parts is not None
             else ""
         ),
-        f"{len(checks) - len(failed)}/{len(checks)} passing" if checks else "",
+        f"{len(checks) - len(failed)} of {plural(len(checks), 'check')} passing" if checks else "",
     ]
 
 

@@ -329,13 +329,14 @@ async def run_checks(
     like ``run_assets``; ``result.ok`` is False when a check of severity ERROR failed."""
     from daglab.helpers.assets import checks_target, choose_checks
     from daglab.helpers.assets import list_checks as _list
+    from daglab.helpers.text import plural
 
     client = _client()
     assets = await _chosen_assets(asset_selection, pattern, select, location, repository)
     chosen = choose_checks(await _list(client, assets), checks)
     target = checks_target(chosen)
     request = runs.RunRequest(tags=dict(tags or {}))
-    watched = _Watched(client, request, f"{len(chosen)} check(s)", progress)
+    watched = _Watched(client, request, plural(len(chosen), "check"), progress)
     watched.workflow.target = target
     return await watched.run(wait=wait, timeout=timeout, cancel_on_timeout=False)
 
