@@ -63,6 +63,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "daglab.commands.backfills",
         "List, show, cancel and resume partition backfills.",
     ),
+    # -- asset health (issue 20)
+    "assets": (
+        "daglab.commands.assets",
+        "Asset health: latest materialization, runs, staleness, partitions, checks; history.",
+    ),
+    "checks": (
+        "daglab.commands.checks",
+        "List asset checks with their latest execution, and run them.",
+    ),
     "dev": (
         "daglab.commands.dev",
         "Run a local Dagster server (the fixture project, or yours) for daglab to talk to.",

@@ -283,6 +283,7 @@ _COMMANDS = {
     "cancel_run": "daglab cancel {}",
     "validate_config": "daglab run --validate-only",
     "connect": "daglab status",
+    "list_checks": "daglab checks list",
 }
 
 

@@ -42,10 +42,13 @@ if TYPE_CHECKING:
         TargetNotFoundError,
     )
     from daglab.helpers.models import (
+        AssetCheckInfo,
+        AssetHealth,
         AssetInfo,
         BackfillInfo,
         JobInfo,
         LocationInfo,
+        MaterializationRecord,
         RunDetails,
         RunEvent,
         RunResult,
@@ -54,6 +57,8 @@ if TYPE_CHECKING:
         ValidationResult,
     )
     from daglab.helpers.operate import (
+        asset_history,
+        asset_status,
         backfill,
         cancel_backfill,
         get_backfill,
@@ -61,10 +66,12 @@ if TYPE_CHECKING:
         get_run_logs,
         get_step_logs,
         list_backfills,
+        list_checks,
         list_runs,
         rerun,
         resolve_run,
         resume_backfill,
+        run_checks,
         wait_for_backfill,
     )
     from daglab.helpers.performance import (
@@ -128,6 +135,10 @@ _EXPORTS: dict[str, str] = {
     "list_backfills": _OPERATE,
     "resume_backfill": _OPERATE,
     "wait_for_backfill": _OPERATE,
+    "asset_status": _OPERATE,
+    "asset_history": _OPERATE,
+    "list_checks": _OPERATE,
+    "run_checks": _OPERATE,
     "track_performance": _SESSION,
     "Connection": _SESSION,
     # local helpers (the same in daglab.helpers.sync)
@@ -139,6 +150,9 @@ _EXPORTS: dict[str, str] = {
     "PerformanceReport": _PERFORMANCE,
     # what the helpers return
     "AssetInfo": _MODELS,
+    "AssetHealth": _MODELS,
+    "AssetCheckInfo": _MODELS,
+    "MaterializationRecord": _MODELS,
     "JobInfo": _MODELS,
     "LocationInfo": _MODELS,
     "RunResult": _MODELS,
@@ -166,6 +180,8 @@ _SUBMODULES = frozenset({"state", "sync"})
 
 __all__ = [
     "AmbiguousTargetError",
+    "AssetCheckInfo",
+    "AssetHealth",
     "AssetInfo",
     "AuthError",
     "BackfillInfo",
@@ -175,6 +191,7 @@ __all__ = [
     "DaglabError",
     "JobInfo",
     "LocationInfo",
+    "MaterializationRecord",
     "MemoryInfo",
     "PerformanceMetrics",
     "PerformanceReport",
@@ -189,6 +206,8 @@ __all__ = [
     "ServerError",
     "TargetNotFoundError",
     "ValidationResult",
+    "asset_history",
+    "asset_status",
     "backfill",
     "cancel_backfill",
     "cancel_run",
@@ -205,6 +224,7 @@ __all__ = [
     "get_run_logs",
     "get_step_logs",
     "list_backfills",
+    "list_checks",
     "list_runs",
     "load_config_from_file",
     "performance_report",
@@ -214,6 +234,7 @@ __all__ = [
     "resume_backfill",
     "resume_runs",
     "run_assets",
+    "run_checks",
     "run_job",
     "state",
     "sync",

@@ -175,7 +175,59 @@ def _location_row(loc: Any) -> list[object]:
     ]
 
 
+def _health_row(h: Any) -> list[object]:
+    latest = _get(h, "latest_materialization")
+    parts = _get(h, "partitions")
+    checks = _get(h, "checks") or []
+    failed = [c.name for c in checks if c.passed is False]
+    return [
+        _get(h, "key"),
+        format_time(latest.timestamp) if latest is not None else "never",
+        latest.run_id[:8] if latest is not None else "",
+        _get(h, "latest_run_status") or "",
+        _get(h, "stale_status") or "",
+        (
+            f"{parts.materialized}/{parts.total} ok, {parts.failed} failed, {parts.missing} missing"
+            if parts is not None
+            else ""
+        ),
+        f"{len(checks) - len(failed)} of {plural(len(checks), 'check')} passing" if checks else "",
+    ]
+
+
+def _check_row(c: Any) -> list[object]:
+    return [
+        _get(c, "asset"),
+        _get(c, "name"),
+        "yes" if _get(c, "blocking") else "",
+        _get(c, "status") or "never executed",
+        _get(c, "severity") or "",
+        _get(c, "run_id") or "",
+    ]
+
+
+def _materialization_row(m: Any) -> list[object]:
+    return [
+        format_time(_get(m, "timestamp")),
+        _get(m, "run_id"),
+        _get(m, "partition") or "",
+        "; ".join(
+            f"{i.label}={i.value if i.value is not None else i.type}"
+            for i in _get(m, "metadata") or []
+        ),
+    ]
+
+
 _TABLES: dict[str, tuple[list[str], Callable[[Any], list[object]]]] = {
+    "AssetHealth": (
+        ["asset", "materialized", "run", "latest run", "staleness", "partitions", "checks"],
+        _health_row,
+    ),
+    "AssetCheckInfo": (["asset", "check", "blocking", "latest", "severity", "run"], _check_row),
+    "MaterializationRecord": (
+        ["materialized", "run", "partition", "metadata"],
+        _materialization_row,
+    ),
     "JobInfo": (["name", "location", "repository", "description", "tags"], _job_row),
     "AssetInfo": (
         ["key", "group", "location", "kinds", "partitioned", "deps", "description"],
@@ -422,6 +474,18 @@ class LocationList(EntityList[T]):
     kind = "location"
 
 
+class HealthList(EntityList[T]):
+    kind = "asset"
+
+
+class CheckList(EntityList[T]):
+    kind = "check"
+
+
+class MaterializationList(EntityList[T]):
+    kind = "materialization"
+
+
 class RunList(list[T]):
     """Runs, shown as one table."""
 
@@ -483,7 +547,7 @@ def install_formatters() -> None:
     html_formatter.for_type_by_name(module, "RunResult", run_result_html)
     html_formatter.for_type_by_name(module, "RunSubmitResult", run_result_html)
     html_formatter.for_type_by_name(module, "ValidationResult", validation_html)
-    for name in ("JobInfo", "AssetInfo", "LocationInfo"):
+    for name in ("JobInfo", "AssetInfo", "LocationInfo", "AssetHealth", "AssetCheckInfo"):
         html_formatter.for_type_by_name(module, name, _single_html)
     html_formatter.for_type_by_name(
         "daglab.helpers.validation", "ValidationResult", validation_html

@@ -1,5 +1,5 @@
 """The notebook helpers that operate runs after launch: history, one run in full, its event
-log and captured logs, re-execution, backfills. Async, on the session's target and pooled
+log and captured logs, re-execution, backfills; and asset health and checks. Async, on the session's target and pooled
 client (``daglab.helpers.session``); ``daglab.helpers.sync`` has their blocking twins.
 """
 
@@ -13,8 +13,12 @@ from daglab.helpers.display import tag_dict
 from daglab.helpers.session import _client, _Watched
 
 if TYPE_CHECKING:
+    from daglab.helpers.display import CheckList, HealthList, MaterializationList
     from daglab.helpers.models import (
+        AssetCheckInfo,
+        AssetHealth,
         BackfillInfo,
+        MaterializationRecord,
         RunDetails,
         RunEvent,
         RunResult,
@@ -232,7 +236,114 @@ async def resume_backfill(backfill_id: str) -> BackfillInfo:
     return await _resume(_client(), backfill_id)
 
 
+# -- asset health and checks -------------------------------------------------------------------
+
+
+async def _chosen_assets(
+    asset_selection: Iterable[str] | str | None,
+    pattern: str | None,
+    select: str | None,
+    location: str | None,
+    repository: str | None,
+) -> list[Any]:
+    from daglab.helpers.assets import select_assets
+
+    keys: str | list[str] | None = None
+    if asset_selection is not None:
+        keys = asset_selection if isinstance(asset_selection, str) else list(asset_selection)
+    return await select_assets(
+        _client(),
+        keys=keys,
+        pattern=pattern,
+        select=select,
+        location=location,
+        repository=repository,
+    )
+
+
+async def asset_status(
+    asset_selection: Iterable[str] | str | None = None,
+    *,
+    pattern: str | None = None,
+    select: str | None = None,
+    location: str | None = None,
+    repository: str | None = None,
+    partitions: bool = False,
+) -> HealthList[AssetHealth]:
+    """The health of assets (keys, a ``pattern``, or a ``select`` expression; none: all):
+    latest materialization and its metadata, runs in flight, staleness, partition counts
+    (with ``partitions``: the missing, failed and in-progress keys), checks. Shows as a table."""
+    from daglab.helpers.assets import asset_health
+    from daglab.helpers.display import HealthList
+
+    assets = await _chosen_assets(asset_selection, pattern, select, location, repository)
+    return HealthList(await asset_health(_client(), assets, partition_keys=partitions))
+
+
+async def asset_history(
+    key: str, limit: int | None = 20, *, before: str | float | None = None
+) -> MaterializationList[MaterializationRecord]:
+    """The materializations of asset ``key``, newest first, with their metadata (at most
+    ``limit``; None: all), before ``before`` (``"2h"``, an ISO date, or epoch seconds)."""
+    from daglab.helpers.assets import asset_history as _history
+    from daglab.helpers.display import MaterializationList
+    from daglab.helpers.runs.history import parse_time
+
+    cutoff = parse_time(before, name="before") if isinstance(before, str) else before
+    return MaterializationList(await _history(_client(), key, limit, before=cutoff))
+
+
+async def list_checks(
+    asset_selection: Iterable[str] | str | None = None,
+    *,
+    pattern: str | None = None,
+    select: str | None = None,
+    location: str | None = None,
+    repository: str | None = None,
+    checks: Iterable[str] | None = None,
+) -> CheckList[AssetCheckInfo]:
+    """The asset checks of the chosen assets (or only ``checks`` by name) with their latest
+    execution, severity and blocking."""
+    from daglab.helpers.assets import choose_checks
+    from daglab.helpers.assets import list_checks as _list
+    from daglab.helpers.display import CheckList
+
+    assets = await _chosen_assets(asset_selection, pattern, select, location, repository)
+    return CheckList(choose_checks(await _list(_client(), assets), checks))
+
+
+async def run_checks(
+    asset_selection: Iterable[str] | str | None = None,
+    *,
+    pattern: str | None = None,
+    select: str | None = None,
+    location: str | None = None,
+    repository: str | None = None,
+    checks: Iterable[str] | None = None,
+    tags: Mapping[str, str] | None = None,
+    wait: bool = True,
+    timeout: float | None = None,
+    progress: bool | None = None,
+) -> RunResult:
+    """Run the chosen asset checks (no materialization) and, with ``wait``, watch the run
+    like ``run_assets``; ``result.ok`` is False when a check of severity ERROR failed."""
+    from daglab.helpers.assets import checks_target, choose_checks
+    from daglab.helpers.assets import list_checks as _list
+    from daglab.helpers.text import plural
+
+    client = _client()
+    assets = await _chosen_assets(asset_selection, pattern, select, location, repository)
+    chosen = choose_checks(await _list(client, assets), checks)
+    target = checks_target(chosen)
+    request = runs.RunRequest(tags=dict(tags or {}))
+    watched = _Watched(client, request, plural(len(chosen), "check"), progress)
+    watched.workflow.target = target
+    return await watched.run(wait=wait, timeout=timeout, cancel_on_timeout=False)
+
+
 __all__ = [
+    "asset_history",
+    "asset_status",
     "backfill",
     "cancel_backfill",
     "get_backfill",
@@ -240,9 +351,11 @@ __all__ = [
     "get_run_logs",
     "get_step_logs",
     "list_backfills",
+    "list_checks",
     "list_runs",
     "rerun",
     "resolve_run",
     "resume_backfill",
+    "run_checks",
     "wait_for_backfill",
 ]

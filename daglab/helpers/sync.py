@@ -55,6 +55,10 @@ list_backfills = blocking(_operate.list_backfills)
 wait_for_backfill = blocking(_operate.wait_for_backfill)
 cancel_backfill = blocking(_operate.cancel_backfill)
 resume_backfill = blocking(_operate.resume_backfill)
+asset_status = blocking(_operate.asset_status)
+asset_history = blocking(_operate.asset_history)
+list_checks = blocking(_operate.list_checks)
+run_checks = blocking(_operate.run_checks)
 
 load_config_from_file = _core.load_config_from_file
 
@@ -83,6 +87,8 @@ def track_performance(
 
 
 __all__ = [
+    "asset_history",
+    "asset_status",
     "backfill",
     "cancel_backfill",
     "cancel_run",
@@ -99,6 +105,7 @@ __all__ = [
     "get_run_logs",
     "get_step_logs",
     "list_backfills",
+    "list_checks",
     "list_runs",
     "load_config_from_file",
     "performance_report",
@@ -109,6 +116,7 @@ __all__ = [
     "resume_backfill",
     "resume_runs",
     "run_assets",
+    "run_checks",
     "run_job",
     "state",
     "track_performance",

@@ -117,6 +117,11 @@ def run_selector(target: RunTarget) -> dict[str, Any]:
     }
     if target.asset_selection:
         selector["assetSelection"] = [{"path": parse_key(k)} for k in target.asset_selection]
+    if target.asset_check_selection is not None:
+        selector["assetCheckSelection"] = [
+            {"assetKey": {"path": parse_key(key)}, "name": name}
+            for key, name in target.asset_check_selection
+        ]
     return selector
 
 

@@ -39,6 +39,8 @@ class RunTarget:
     repository: str
     asset_selection: tuple[str, ...] = ()
     partitioned_assets: tuple[str, ...] = ()
+    # (asset key, check name) pairs: exactly these checks (None: the checks of the assets)
+    asset_check_selection: tuple[tuple[str, str], ...] | None = None
 
     @property
     def is_asset_run(self) -> bool:

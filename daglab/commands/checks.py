@@ -1,0 +1,167 @@
+"""``daglab checks list|run``: asset checks with their latest execution, and a run of the
+selected checks (no materialization) through the run workflow of ``daglab run``.
+
+Only typer and the standard library are imported at module level.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from daglab.commands._options import GlobalOptions, err, print_json, run_async, with_global_options
+from daglab.commands.assets import (
+    AssetKeys,
+    Location,
+    Pattern,
+    Repo,
+    Selection,
+    SelectOption,
+    chosen_assets,
+)
+
+if TYPE_CHECKING:
+    from daglab.helpers.models import AssetCheckInfo, RunResult
+
+app = typer.Typer(
+    help="List asset checks with their latest execution, and run them.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+
+CheckNames = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--check",
+        help="Only this check (its name, or ASSET:NAME); repeatable.",
+        show_default=False,
+    ),
+]
+
+
+def _checks(
+    opts: GlobalOptions,
+    select: str | None,
+    keys: str | None,
+    pattern: str | None,
+    location: str | None,
+    repo: str | None,
+    names: list[str] | None,
+    select_option: str | None,
+) -> list[AssetCheckInfo]:
+    from daglab.helpers.assets import choose_checks, list_checks
+
+    assets = chosen_assets(opts, select, keys, pattern, location, repo, select_option)
+
+    async def main() -> list[AssetCheckInfo]:
+        async with opts.client() as client:
+            return await list_checks(client, assets)
+
+    return choose_checks(run_async(main()), names)
+
+
+@app.command("list")
+@with_global_options
+def list_(
+    opts: GlobalOptions,
+    select: Selection = None,
+    select_option: SelectOption = None,
+    asset_selection: AssetKeys = None,
+    asset_pattern: Pattern = None,
+    location: Location = None,
+    repo: Repo = None,
+    check: CheckNames = None,
+) -> None:
+    """List the asset checks of the selected assets: name, asset, blocking, and the latest
+    execution (status, severity, run). --json: {"checks": [...], "count": N}."""
+    found = _checks(
+        opts, select, asset_selection, asset_pattern, location, repo, check, select_option
+    )
+    if opts.json:
+        print_json({"checks": [c.to_json() for c in found], "count": len(found)})
+        return
+    if not found:
+        err("No asset checks on the selected assets.")
+        return
+    from daglab.helpers.display import format_time, text_table
+
+    rows = [
+        [
+            c.asset,
+            c.name,
+            "yes" if c.blocking else "no",
+            c.status or "never executed",
+            c.severity or "-",
+            c.run_id or "-",
+            format_time(c.timestamp) if c.timestamp is not None else "-",
+        ]
+        for c in found
+    ]
+    headers = ["asset", "check", "blocking", "latest", "severity", "run", "when"]
+    sys.stdout.write(text_table(headers, rows) + "\n")
+
+
+@app.command("run")
+@with_global_options
+def run(
+    opts: GlobalOptions,
+    select: Selection = None,
+    select_option: SelectOption = None,
+    asset_selection: AssetKeys = None,
+    asset_pattern: Pattern = None,
+    location: Location = None,
+    repo: Repo = None,
+    check: CheckNames = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", help="Run tag key=value; repeatable.", show_default=False),
+    ] = None,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for the run to end.")] = True,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds to wait before giving up.", min=0.0)
+    ] = 600.0,
+) -> None:
+    """Run the selected asset checks (without materializing their assets) and wait.
+
+    Exit codes as for `daglab run`: 0 when the run succeeded and no check of severity ERROR
+    failed (a failed WARN check is printed, exit 0), 1 when one did or the run failed, 2 bad
+    selection, 4 timed out. --json: the run's document, with "checks".
+    """
+    from daglab.commands.run import _finish, _Held, _run_sync
+    from daglab.helpers import runs
+    from daglab.helpers.assets import checks_target
+    from daglab.helpers.text import plural
+
+    checks = _checks(
+        opts, select, asset_selection, asset_pattern, location, repo, check, select_option
+    )
+    target = checks_target(checks)
+    held = _Held(runs.RunRequest(tags=runs.parse_run_tags(tag or [])))
+
+    async def main() -> RunResult:
+        async with opts.client() as client:
+            workflow = held.start(client)
+            workflow.target = target
+            submitted = await workflow.launch()
+            held.run_id = submitted.run_id
+            names = ", ".join(f"{c.name} on {c.asset}" for c in checks[:5])
+            more = " ..." if len(checks) > 5 else ""
+            err(
+                f"Launched run {submitted.run_id}: {plural(len(checks), 'check')} "
+                f"({names}{more}) via {target.job}"
+            )
+            err(f"  {submitted.url}")
+            if not wait:
+                return runs.submitted_result(submitted)
+            return await workflow.watch(timeout)
+
+    result = _run_sync(main, held, opts)
+    if not wait:
+        if opts.json:
+            print_json(result.to_json())
+        err(f"Not waiting. Follow it with `daglab watch {result.run_id}`.")
+        return
+    _finish(result, opts)
