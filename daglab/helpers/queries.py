@@ -446,6 +446,27 @@ query DaglabInstance {
 """,
 )
 
+PERMISSIONS = Document(
+    "DaglabPermissions",
+    """
+query DaglabPermissions {
+  permissions { permission value disabledReason }
+}
+""",
+)
+
+RUN_QUEUE_CONFIG = Document(
+    "DaglabRunQueueConfig",
+    """
+query DaglabRunQueueConfig {
+  instance {
+    runQueuingSupported
+    runQueueConfig { maxConcurrentRuns tagConcurrencyLimitsYaml }
+  }
+}
+""",
+)
+
 # Optional follow mode (legacy graphql-ws protocol only; the stream never completes).
 RUN_LOGS_SUBSCRIPTION = Document(
     "DaglabRunLogs",

@@ -152,6 +152,8 @@ NOT_IN_MOCK_YET = frozenset(
         "DaglabBackfills",
         "DaglabCancelBackfill",
         "DaglabResumeBackfill",
+        "DaglabPermissions",
+        "DaglabRunQueueConfig",
     }
 )
 NEWEST_DOCUMENTS = [
