@@ -134,11 +134,20 @@ class ProdDagsterServer(DagsterServer):
 
     shape = "prod"
 
-    def __init__(self, *args: Any, read_only: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        read_only: bool = False,
+        postgres: PostgresServer | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``postgres``: another server's PostgreSQL, to serve the same instance (a read-only
+        webserver beside a writable one; then ``daemon=False``, one daemon per instance)."""
         super().__init__(*args, **kwargs)
         self.read_only = read_only
         self.path_prefix = PATH_PREFIX
-        self.postgres: PostgresServer | None = None
+        self.postgres: PostgresServer | None = postgres
+        self._own_postgres = postgres is None
         self.code_servers: dict[str, CodeServer] = {}
         self.generated_workspace = Path()
         self._code_env: dict[str, str] = {}
@@ -156,16 +165,17 @@ class ProdDagsterServer(DagsterServer):
     def data_dirs(self) -> list[Path]:
         """Every directory this server made that stop() removes."""
         dirs = [self.dagster_home] if self.dagster_home != Path() else []
-        if self.postgres is not None and self.postgres.root != Path():
+        if self._own_postgres and self.postgres is not None and self.postgres.root != Path():
             dirs.append(self.postgres.root)
         return dirs
 
     def start(self) -> ProdDagsterServer:
         started = time.monotonic()
         ensure_prod_extras(self.minor)
-        self.postgres = PostgresServer()
         try:
-            self.postgres.start()
+            if self._own_postgres:
+                self.postgres = PostgresServer()
+                self.postgres.start()
             self._starting = True  # a failed attempt stops Dagster only; PostgreSQL stays
             try:
                 super().start()
@@ -360,7 +370,7 @@ class ProdDagsterServer(DagsterServer):
                 server.handle.close()
                 server.handle = None
             server.proc = None
-        if self.postgres is not None and not self._starting:
+        if self._own_postgres and self.postgres is not None and not self._starting:
             self.postgres.stop()
             if self.postgres.alive():
                 self.leftover_pids.append(self.postgres.pid or 0)

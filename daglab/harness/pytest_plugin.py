@@ -148,6 +148,7 @@ def start_server(
 
         server_class = DagsterServer
         kwargs.pop("read_only", None)
+        kwargs.pop("postgres", None)
 
     workspace = kwargs.get("workspace")
     label = f"dagster-{minor}-{shape}-{os.path.basename(str(workspace)) if workspace else 'workspace'}"
@@ -196,14 +197,10 @@ def dagster_server(
 _PROD: dict[tuple[str, bool], DagsterServer] = {}
 
 
-def _prod_server(
-    minor: str, tmp_path_factory: pytest.TempPathFactory, read_only: bool = False
-) -> DagsterServer:
-    key = (minor, read_only)
+def _prod_server(minor: str, tmp_path_factory: pytest.TempPathFactory) -> DagsterServer:
+    key = (minor, False)
     if key not in _PROD:
-        _PROD[key] = start_server(
-            tmp_path_factory, minor, "prod", workspace=FIXTURE_WORKSPACE, read_only=read_only
-        )
+        _PROD[key] = start_server(tmp_path_factory, minor, "prod", workspace=FIXTURE_WORKSPACE)
     return _PROD[key]
 
 
@@ -227,14 +224,28 @@ def prod_dagster_server(
 def read_only_dagster_server(
     dagster_version: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DagsterServer]:
-    """The prod shape with ``dagster-webserver --read-only``."""
-    yield _prod_server(dagster_version, tmp_path_factory, read_only=True)
+    """The prod shape with ``dagster-webserver --read-only`` on the same instance (the same
+    PostgreSQL) as ``prod_dagster_server``, without a second daemon: runs launched on the
+    writable one are there to be refused."""
+    writable = _prod_server(dagster_version, tmp_path_factory)
+    key = (dagster_version, True)
+    if key not in _PROD:
+        _PROD[key] = start_server(
+            tmp_path_factory,
+            dagster_version,
+            "prod",
+            workspace=FIXTURE_WORKSPACE,
+            read_only=True,
+            daemon=False,
+            postgres=getattr(writable, "postgres", None),
+        )
+    yield _PROD[key]
     _stop_prod(dagster_version, True)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """A safety net: no prod server outlives the session, whatever tore down first."""
-    for key in list(_PROD):
+    for key in sorted(_PROD, key=lambda k: not k[1]):  # read-only first: it shares PostgreSQL
         server = _PROD.pop(key)
         server.stop()
         atexit.unregister(server.stop)

@@ -373,15 +373,16 @@ class DagsterClient:
                 else:
                     data = self._data(response, name)
                     if is_mutation and _has_unauthorized(data):
-                        await self._raise_if_read_only(name)
+                        await self.raise_if_read_only(name)
                     return data
             if time.monotonic() + delay > deadline:
                 raise self._timeout_error(None, deadline)
             attempt += 1
             await asyncio.sleep(delay)
 
-    async def _raise_if_read_only(self, name: str | None) -> None:
-        """After a mutation answered UnauthorizedError: raise ReadOnlyError when the server's
+    async def raise_if_read_only(self, name: str | None) -> None:
+        """After a mutation was refused for want of permission (UnauthorizedError, or a
+        TerminateRunFailure saying so): raise ReadOnlyError when the server's
         permissions say everything is off, as ``dagster-webserver --read-only`` has it."""
         from daglab.helpers.queries import PERMISSIONS
 
