@@ -227,7 +227,7 @@ def bin_path(python: Path, name: str) -> Path:
 
 def postgres_requirement(dagster_version: str) -> str:
     """The dagster-postgres release of ``dagster_version``: 1.<m>.<p> ↔ 0.<m+16>.<p>."""
-    major, minor, patch = (dagster_version.split(".") + ["0", "0"])[:3]
+    _major, minor, patch = [*dagster_version.split("."), "0", "0"][:3]
     return f"dagster-postgres==0.{int(minor) + 16}.{patch}"
 
 
@@ -269,5 +269,7 @@ def ensure_prod_extras(minor: str) -> Path:
             _run([uv, "pip", "install", "--python", str(python), "--no-deps", series], log)
             _run([uv, "pip", "install", "--python", str(python), "psycopg2-binary"], log)
         if not _imports(python, "dagster_postgres"):
-            raise EnvInstallError(f"dagster-postgres does not import in {env_dir(minor)}; log: {log}")
+            raise EnvInstallError(
+                f"dagster-postgres does not import in {env_dir(minor)}; log: {log}"
+            )
     return python

@@ -118,7 +118,7 @@ class PostgresServer:
             text=True,
             timeout=timeout,
             check=False,
-            preexec_fn=self._preexec,  # noqa: PLW1509 - set uid before exec, no threads involved
+            preexec_fn=self._preexec,  # sets the uid before exec
         )
 
     def _check(self, result: subprocess.CompletedProcess[str], what: str) -> None:

@@ -98,7 +98,9 @@ def code_locations(workspace: Path) -> list[tuple[str, list[str]]]:
     entries = (doc or {}).get("load_from") or []
     out: list[tuple[str, list[str]]] = []
     for entry in entries:
-        kind, spec = next(iter(entry.items())) if isinstance(entry, dict) and entry else (None, None)
+        kind, spec = (
+            next(iter(entry.items())) if isinstance(entry, dict) and entry else (None, None)
+        )
         if isinstance(spec, str):
             spec = {"relative_path" if kind == "python_file" else "module_name": spec}
         if kind not in ("python_file", "python_module") or not isinstance(spec, dict):
@@ -195,7 +197,10 @@ class ProdDagsterServer(DagsterServer):
         self.url = f"http://127.0.0.1:{self.port}{self.path_prefix}"
         self.dagster_home = Path(tempfile.mkdtemp(prefix="daglab-dagster-home-"))
         (self.dagster_home / "dagster.yaml").write_text(
-            prod_dagster_yaml(self.postgres.url.replace("postgresql://", "postgresql+psycopg2://", 1), self.dagster_home / "compute_logs")
+            prod_dagster_yaml(
+                self.postgres.url.replace("postgresql://", "postgresql+psycopg2://", 1),
+                self.dagster_home / "compute_logs",
+            )
         )
         env = self._env()
         self._init_storage(python, env)
@@ -288,7 +293,9 @@ class ProdDagsterServer(DagsterServer):
         if self._pgid is None:
             self._pgid = server.proc.pid
 
-    def _wait_code_servers(self, names: list[str] | None = None, timeout: float | None = None) -> None:
+    def _wait_code_servers(
+        self, names: list[str] | None = None, timeout: float | None = None
+    ) -> None:
         deadline = time.monotonic() + (timeout or self.ready_timeout)
         waiting = list(names or self.code_servers)
         while waiting:

@@ -151,7 +151,9 @@ def start_server(
         kwargs.pop("postgres", None)
 
     workspace = kwargs.get("workspace")
-    label = f"dagster-{minor}-{shape}-{os.path.basename(str(workspace)) if workspace else 'workspace'}"
+    label = (
+        f"dagster-{minor}-{shape}-{os.path.basename(str(workspace)) if workspace else 'workspace'}"
+    )
     kwargs.setdefault("ready_timeout", ready_timeout())
     server = server_class(minor, log_dir=tmp_path_factory.mktemp(label), **kwargs)
     atexit.register(server.stop)  # a safety net if the session dies before teardown
@@ -278,9 +280,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def pytest_report_header(config: pytest.Config) -> str | None:
     try:
-        return (
-            f"daglab harness: Dagster {requested_minor(config)}, shape {requested_shape(config)}"
-        )
+        return f"daglab harness: Dagster {requested_minor(config)}, shape {requested_shape(config)}"
     except pytest.UsageError:
         return None
 

@@ -446,6 +446,28 @@ query DaglabInstance {
 """,
 )
 
+# daglab status: the deployment's storage, run launcher and queue, and how each location is
+# served (displayMetadata: host/port of a gRPC server, the python file of a managed one).
+DEPLOYMENT = Document(
+    "DaglabDeployment",
+    """
+query DaglabDeployment {
+  instance {
+    info
+    runLauncher { name }
+    runQueuingSupported
+    runQueueConfig { maxConcurrentRuns tagConcurrencyLimitsYaml }
+  }
+  workspaceOrError {
+    __typename
+    ... on Workspace {
+      locationEntries { name loadStatus displayMetadata { key value } }
+    }
+  }
+}
+""",
+)
+
 PERMISSIONS = Document(
     "DaglabPermissions",
     """

@@ -7,6 +7,7 @@ Every expectation is checked against the server's own record (direct GraphQL).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -135,12 +136,14 @@ def test_a_run_held_by_the_tag_limit_is_reported_queued_and_goes_on(
         deadline = time.monotonic() + 60
         second: list[str] = []
         while time.monotonic() < deadline and not second:
-            second = [r for r in run_ids(prod, tags=[{"key": QUEUE_TAG, "value": value}]) if r != first]
+            second = [
+                r for r in run_ids(prod, tags=[{"key": QUEUE_TAG, "value": value}]) if r != first
+            ]
             time.sleep(0.3)
         assert len(second) == 1, second
         assert server_run(prod, second[0])["status"] == "QUEUED"
         assert server_run(prod, first)["status"] == "STARTED"
-        out, err = watcher.communicate(timeout=240)
+        _out, err = watcher.communicate(timeout=240)
     finally:
         if watcher.poll() is None:
             watcher.kill()
@@ -238,3 +241,85 @@ def test_launch_and_cancel_against_a_read_only_webserver_exit_5(
     done = run_cli("cancel", run_id, "--url", prod.url, env=cli_env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert wait_for_run(prod, run_id) == "CANCELED"
+
+
+# -- daglab dev up --shape prod, daglab status, daglab dev down ----------------------------------
+
+DEPLOYMENT_TRUTH = """
+query DaglabTestProdDeployment {
+  instance { info runLauncher { name } runQueueConfig { maxConcurrentRuns } }
+  workspaceOrError {
+    ... on Workspace { locationEntries { name loadStatus displayMetadata { key value } } }
+  }
+}
+"""
+
+
+def _port_open(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_dev_up_prod_status_shows_storage_and_code_servers_and_down_leaves_nothing(
+    dagster_version: str, tmp_path: Any
+) -> None:
+    """One command gives the prod shape; `daglab status` shows PostgreSQL and each location's
+    gRPC server as the server has them; `daglab dev down` leaves no process (PostgreSQL
+    included), no listening port and no data directory."""
+    import json
+
+    import httpx
+
+    from daglab.harness import procs
+    from tests.conftest import isolated_env
+
+    env = isolated_env(tmp_path)
+    up = run_cli(
+        "dev",
+        "up",
+        "--shape",
+        "prod",
+        "--dagster-version",
+        dagster_version,
+        "--json",
+        env=env,
+        timeout=900,
+    )
+    assert up.returncode == 0, up.stderr
+    state = json.loads(up.stdout)
+    try:
+        assert state["shape"] == "prod" and state["url"].endswith("/dagster")
+        status = run_cli("status", "--url", state["url"], env=env, timeout=120)
+        assert status.returncode == 0, status.stderr
+        truth = httpx.post(
+            state["url"] + "/graphql", json={"query": DEPLOYMENT_TRUTH}, timeout=60
+        ).json()["data"]
+        assert "PostgresRunStorage" in truth["instance"]["info"]
+        assert (
+            "Storage:      postgres (PostgresRunStorage, PostgresEventLogStorage, " in status.stdout
+        )
+        assert "coordinator QueuedRunCoordinator" in status.stdout, status.stdout
+        assert f"launcher {truth['instance']['runLauncher']['name']}" in status.stdout
+        assert "at most 8 runs; tag limits daglab/queue: 1" in status.stdout
+        for entry in truth["workspaceOrError"]["locationEntries"]:
+            meta = {m["key"]: m["value"] for m in entry["displayMetadata"]}
+            line = f"  {entry['name']}: grpc {meta['host']}:{meta['port']}, {entry['loadStatus']}"
+            assert line in status.stdout, status.stdout
+            assert int(meta["port"]) == state["code_servers"][entry["name"]]["port"]
+        json_status = json.loads(run_cli("status", "--url", state["url"], "--json", env=env).stdout)
+        assert json_status["deployment"]["storage"] == "postgres"
+        pids = run_cli("dev", "status", "--json", env=env).json()["pids"]
+        assert state["postgres_pid"] in pids
+        assert all(cs["pid"] in pids for cs in state["code_servers"].values())
+    finally:
+        down = run_cli("dev", "down", env=env, timeout=120)
+    assert down.returncode == 0, down.stderr
+    assert procs.pids_alive(pids) == []
+    ports = [state["postgres_port"], *(cs["port"] for cs in state["code_servers"].values())]
+    ports.append(int(state["url"].rsplit(":", 1)[1].split("/")[0]))
+    assert [p for p in ports if _port_open(p)] == []
+    assert [d for d in state["data_dirs"] if os.path.exists(d)] == []
+    assert procs.tagged(state["harness_id"]) == []

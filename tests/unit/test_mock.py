@@ -154,6 +154,7 @@ NOT_IN_MOCK_YET = frozenset(
         "DaglabResumeBackfill",
         "DaglabPermissions",
         "DaglabRunQueueConfig",
+        "DaglabDeployment",
     }
 )
 NEWEST_DOCUMENTS = [

@@ -27,7 +27,7 @@ from daglab.helpers.models import CheckResult, RunError, RunResult
 from daglab.helpers.queries import INSTANCE, RUN_EVENTS, RUN_PROGRESS, RUN_QUEUE_CONFIG, RUNS_STATUS
 from daglab.helpers.runs.control import cancel_run
 from daglab.helpers.runs.read import _check_run, _run_result, execute_page, get_run_url
-from daglab.helpers.statuses import TERMINAL_EVENTS, TERMINAL_STATUSES
+from daglab.helpers.statuses import TERMINAL_EVENTS, TERMINAL_STATUSES, parse_tag_limits
 from daglab.helpers.text import clean, reason_line
 
 # After the last running step finishes, poll at the fastest rate for this long.
@@ -101,32 +101,6 @@ def describe(event: ProgressEvent) -> str | None:
     if kind == "canceling":
         return "canceling the run, as asked on timeout"
     return None
-
-
-def parse_tag_limits(text: Any) -> list[dict[str, Any]]:
-    """The ``tag_concurrency_limits`` of a run queue, from ``runQueueConfig``'s YAML: a list
-    of {key, value (None: any value), limit}. Anything unreadable is left out."""
-    if not isinstance(text, str) or not text.strip() or len(text) > 100_000:
-        return []
-    import yaml
-
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return []
-    out = []
-    for item in doc if isinstance(doc, list) else []:
-        if not isinstance(item, Mapping) or not isinstance(item.get("key"), str):
-            continue
-        value = item.get("value")
-        out.append(
-            {
-                "key": item["key"],
-                "value": value if isinstance(value, str) else None,
-                "limit": item.get("limit"),
-            }
-        )
-    return out
 
 
 def _error_of(event: Mapping[str, Any]) -> tuple[str | None, str | None]:
