@@ -108,7 +108,6 @@ def prod(prod_dagster_server: DagsterServer) -> ProdDagsterServer:
 # -- the run queue --------------------------------------------------------------------------------
 
 
-@pytest.mark.smoke
 def test_a_run_held_by_the_tag_limit_is_reported_queued_and_goes_on(
     prod: ProdDagsterServer, cli_env: dict[str, str]
 ) -> None:
