@@ -188,6 +188,19 @@ def test_a_code_server_killed_and_restarted_under_a_watch_in_another_location(
     assert '"status": "SUCCESS"' in out or '"status":"SUCCESS"' in out, out
     assert server_run(prod, run_id)["status"] == "SUCCESS"
     assert prod.code_servers["main"].pid == main_pid
+    # The compute log manager kept the step's stderr: on disk, and as daglab shows it.
+    line = "daglab fixture: sleeping for 10.0 seconds"
+    kept = [
+        p
+        for p in (prod.dagster_home / "compute_logs").rglob("*")
+        if p.is_file() and line in p.read_text(errors="replace")
+    ]
+    assert kept, sorted(str(p) for p in (prod.dagster_home / "compute_logs").rglob("*"))
+    stderr = run_cli(
+        "logs", run_id, "--step", "sleep_for", "--stderr", "--url", prod.url, env=cli_env
+    )
+    assert stderr.returncode == 0, stderr.stderr
+    assert line in stderr.stdout
     # The webserver takes the restarted server back without a reload.
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and locations(prod)["analytics"][1] != "RepositoryLocation":
