@@ -148,7 +148,9 @@ def test_a_run_held_by_the_tag_limit_is_reported_queued_and_goes_on(
             watcher.kill()
     assert watcher.returncode == 0, err
     assert "QUEUED" in err
-    assert f"the tag {QUEUE_TAG}={value}" in err and "1 run(s) with that tag" in err, err
+    assert (
+        f"the tag {QUEUE_TAG}={value}" in err and "lets 1 run with that tag go at a time" in err
+    ), err
     first_run, second_run = server_run(prod, first), server_run(prod, second[0])
     assert first_run["status"] == second_run["status"] == "SUCCESS"
     # It went on only when the limit freed: it started after the first ended.

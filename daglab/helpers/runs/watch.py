@@ -28,7 +28,7 @@ from daglab.helpers.queries import INSTANCE, RUN_EVENTS, RUN_PROGRESS, RUN_QUEUE
 from daglab.helpers.runs.control import cancel_run
 from daglab.helpers.runs.read import _check_run, _run_result, execute_page, get_run_url
 from daglab.helpers.statuses import TERMINAL_EVENTS, TERMINAL_STATUSES, parse_tag_limits
-from daglab.helpers.text import clean, reason_line
+from daglab.helpers.text import clean, plural, reason_line
 
 # After the last running step finishes, poll at the fastest rate for this long.
 END_NEAR_WINDOW = 10.0
@@ -450,9 +450,11 @@ class RunWatcher:
             key = limit["key"]
             if key not in tags or (limit["value"] is not None and limit["value"] != tags[key]):
                 continue
+            count = limit["limit"]
+            runs = plural(count if isinstance(count, int) else 0, "run")
             return clean(
                 f"The run is QUEUED: it carries the tag {key}={tags[key]}, and the server's "
-                f"run queue lets {limit['limit']} run(s) with that tag run at a time "
+                f"run queue lets {runs} with that tag go at a time "
                 f"(tag_concurrency_limits); it starts when one of those ends."
             )
         return None
