@@ -1,4 +1,4 @@
-"""nox sessions: lint, unit, e2e-<minor> for each supported Dagster minor, e2e, e2e-ci, schemas, bench, bench-mcp.
+"""nox sessions: lint, unit, e2e-<minor> and e2e-prod-<minor> for each supported Dagster minor, e2e, e2e-ci, schemas, bench, bench-mcp.
 
 ``nox`` alone runs what CI runs (lint, unit, e2e-ci). uv is the venv backend.
 """
@@ -65,10 +65,12 @@ for _version in VERSIONS:
 
 @nox.session
 def e2e(session: nox.Session) -> None:
-    """Every e2e suite against every supported Dagster minor."""
+    """Every e2e suite against every supported Dagster minor, and discover and run on the
+    prod shape of each."""
     _install(session)
     for version in VERSIONS:
         _e2e(session, version)
+        _prod_smoke(session, version, "-m", "e2e")
 
 
 @nox.session(name="e2e-ci")
@@ -77,9 +79,33 @@ def e2e_ci(session: nox.Session) -> None:
     _install(session)
     for version in VERSIONS:
         if version in (OLDEST, NEWEST):
+            # Every suite, tests/e2e/test_prod.py (the prod shape's own suite) included, then
+            # the smoke set of the discover and run suites on the prod shape.
             _e2e(session, version)
+            _prod_smoke(session, version)
         else:
             _e2e(session, version, "-m", "smoke")
+
+
+PROD_SUITES = ("tests/e2e/test_discover.py", "tests/e2e/test_run.py")
+
+
+def _prod_smoke(session: nox.Session, version: str, *extra: str) -> None:
+    """The discover and run suites on the production shape (PostgreSQL, gRPC code servers,
+    the run queue, the webserver under /dagster): the smoke set unless ``extra`` says more."""
+    _pytest(
+        session, *PROD_SUITES, "-q", "--dagster-version", version, "--dagster-shape", "prod", *extra
+    )
+
+
+for _version in VERSIONS:
+
+    @nox.session(name=f"e2e-prod-{_version}")
+    def e2e_prod_version(session: nox.Session, version: str = _version) -> None:
+        """The prod shape on one Dagster minor: its own suite, then discover and run on it."""
+        _install(session)
+        _pytest(session, "tests/e2e/test_prod.py", "-q", "--dagster-version", version)
+        _prod_smoke(session, version, "-m", "e2e")
 
 
 @nox.session

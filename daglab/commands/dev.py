@@ -61,6 +61,14 @@ def up(
         bool,
         typer.Option("--foreground", help="Stay attached and stop the server on Ctrl-C."),
     ] = False,
+    shape: Annotated[
+        str,
+        typer.Option(
+            "--shape",
+            help="local: code loaded by the webserver, SQLite. prod: PostgreSQL, one gRPC code "
+            "server per location, a run queue with limits, the webserver under /dagster.",
+        ),
+    ] = "local",
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON document on stdout.")
     ] = False,
@@ -72,12 +80,22 @@ def up(
 
     minor = normalize_minor(dagster_version or NEWEST)  # UnsupportedVersionError: exit 2
     workspace = devserver.find_workspace(project_dir)  # WorkspaceNotFoundError: exit 2
+    if shape not in ("local", "prod"):
+        raise BadInputError(f"--shape must be local or prod, not {shape!r}.")
+    if shape == "prod":
+        from daglab.harness.postgres import find_bindir
+
+        find_bindir()  # PostgresNotFoundError (exit 3) before anything starts
     if port is not None and not 0 < port < 65536:
         raise BadInputError(f"--port must be between 1 and 65535, not {port}.")
 
     running = devserver.running_state()
     if running is not None:
-        if running.get("workspace") == str(workspace) and running.get("minor") == minor:
+        if (
+            running.get("workspace") == str(workspace)
+            and running.get("minor") == minor
+            and running.get("shape", "local") == shape
+        ):
             _err(f"A dev server already runs Dagster {running.get('version')} on this project.")
             _print_url(running, json_output, started=False)
             return
@@ -89,15 +107,15 @@ def up(
 
     if not env_ready(minor):
         _err(f"Installing Dagster {minor} into {cache_dir()} (once; takes a minute) ...")
-    _err(f"Starting Dagster {minor} on {workspace} ...")
+    _err(f"Starting Dagster {minor} ({shape} shape) on {workspace} ...")
     if foreground:
         log_dir = devserver.new_log_dir()
         _err(f"Logs: {log_dir}. Press Ctrl-C to stop.")
-        devserver.serve(workspace, minor, port, log_dir, foreground=True)  # HarnessError: exit 3
+        devserver.serve(workspace, minor, port, log_dir, foreground=True, shape=shape)  # exit 3
         if json_output:
             print_json({"stopped": True, "foreground": True})
         return
-    state = devserver.start_background(workspace, minor, port)  # DevServerError: exit 3
+    state = devserver.start_background(workspace, minor, port, shape)  # DevServerError: exit 3
     for name, message in (state.get("failed_locations") or {}).items():
         _err(f"Warning: code location {name!r} failed to load: {message.splitlines()[0]}")
     _err(
@@ -146,11 +164,20 @@ def status(
     rows = [
         ("URL", doc["url"]),
         ("Dagster", doc.get("version", "?")),
+        ("Shape", doc.get("shape", "local")),
         ("Workspace", doc.get("workspace", "?")),
         ("Uptime", _uptime(doc["uptime_seconds"])),
         ("PIDs", " ".join(str(p) for p in doc["pids"])),
         ("Logs", doc.get("log_dir", "?")),
     ]
+    if doc.get("shape") == "prod":
+        rows.append(
+            ("Postgres", f"127.0.0.1:{doc.get('postgres_port')} (pid {doc.get('postgres_pid')})")
+        )
+        for name, cs in (doc.get("code_servers") or {}).items():
+            rows.append(
+                ("Code", f"{name}: grpc {cs.get('host')}:{cs.get('port')} (pid {cs.get('pid')})")
+            )
     for label, value in rows:
         typer.echo(f"{label + ':':<11}{value}")
     for name, message in (doc.get("failed_locations") or {}).items():

@@ -45,5 +45,34 @@ def status(opts: GlobalOptions) -> None:
         if loc.error:
             first = sanitize(loc.error.strip().splitlines()[0]) if loc.error.strip() else ""
             out.print(f"    error: {first}")
+    dep = result.deployment
+    if dep is not None:
+        storage = dep.storage or "unknown (the server does not show its instance)"
+        classes = ", ".join(
+            sanitize(c) for c in (dep.run_storage, dep.event_log_storage, dep.schedule_storage) if c
+        )
+        out.print(f"Storage:      {sanitize(storage)}" + (f" ({classes})" if classes else ""))
+        launcher = sanitize(dep.run_launcher or "unknown")
+        coordinator = sanitize(dep.run_coordinator or "unknown")
+        out.print(f"Runs:         launcher {launcher}, coordinator {coordinator}")
+        if dep.max_concurrent_runs is not None and dep.max_concurrent_runs >= 0:
+            limits = ", ".join(
+                f"{sanitize(t['key'])}{'=' + sanitize(t['value']) if t.get('value') else ''}: "
+                f"{sanitize(t.get('limit'))}"
+                for t in dep.tag_concurrency_limits
+            )
+            out.print(
+                f"Run queue:    at most {dep.max_concurrent_runs} runs"
+                + (f"; tag limits {limits}" if limits else "")
+            )
+        out.print("Code servers:")
+        for cs in dep.code_servers:
+            if cs.kind == "grpc":
+                where = f"grpc {sanitize(cs.host or '?')}:{sanitize(cs.port or cs.socket or '?')}"
+            else:
+                where = "managed by the webserver" + (
+                    f" ({sanitize(cs.target)})" if cs.target else ""
+                )
+            out.print(f"  {sanitize(cs.location)}: {where}, {sanitize(cs.state)}")
     if any(not loc.loaded for loc in result.locations):
         err("Some code locations did not load; see above.")

@@ -30,10 +30,12 @@ if TYPE_CHECKING:
         ServerStartError,
         UvNotFoundError,
     )
+    from daglab.harness.prod import ProdDagsterServer
     from daglab.harness.server import DagsterServer
 
 _LAZY = {
     "DagsterServer": "daglab.harness.server",
+    "ProdDagsterServer": "daglab.harness.prod",
     "ServerStartError": "daglab.harness.errors",
     "SUPPORTED_VERSIONS": "daglab.harness.envs",
     "OLDEST": "daglab.harness.envs",
@@ -55,6 +57,7 @@ __all__ = [
     "DagsterServer",
     "EnvInstallError",
     "HarnessError",
+    "ProdDagsterServer",
     "ServerStartError",
     "UvNotFoundError",
     "ensure_env",

@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -86,13 +87,51 @@ def _create_time(pid: int) -> float | None:
         return None
 
 
-def serve(workspace: Path, minor: str, port: int | None, log_dir: Path, foreground: bool) -> None:
+def make_server(
+    workspace: Path, minor: str, port: int | None, log_dir: Path, shape: str = "local"
+) -> Any:
+    """The DagsterServer of ``shape``: ``local`` (in-process code, SQLite) or ``prod``."""
+    if shape == "prod":
+        from daglab.harness.prod import ProdDagsterServer
+
+        return ProdDagsterServer(minor, workspace=workspace, port=port, log_dir=log_dir)
+    from daglab.harness.server import DagsterServer
+
+    return DagsterServer(minor, workspace=workspace, port=port, log_dir=log_dir)
+
+
+def _shape_state(server: Any) -> dict[str, Any]:
+    """What ``dev down`` needs to clean up after a prod server even if its supervisor died."""
+    if getattr(server, "shape", "local") != "prod":
+        return {"shape": "local"}
+    pg = server.postgres
+    return {
+        "shape": "prod",
+        "postgres_pid": pg.pid if pg is not None else None,
+        "postgres_pid_create_time": _create_time(pg.pid) if pg is not None and pg.pid else None,
+        "postgres_port": pg.port if pg is not None else None,
+        "postgres_bindir": str(pg.bindir) if pg is not None else None,
+        "data_dirs": [str(d) for d in server.data_dirs],
+        "code_servers": {
+            name: {"host": "127.0.0.1", "port": cs.port, "pid": cs.pid}
+            for name, cs in server.code_servers.items()
+        },
+        "read_only": server.read_only,
+    }
+
+
+def serve(
+    workspace: Path,
+    minor: str,
+    port: int | None,
+    log_dir: Path,
+    foreground: bool,
+    shape: str = "local",
+) -> None:
     """Run a server until SIGTERM/SIGINT; the state file exists exactly while it is ready.
 
     Raises a HarnessError if the server does not start, DevServerError if it dies.
     """
-    from daglab.harness.server import DagsterServer
-
     stop = threading.Event()
     ready = False
 
@@ -104,7 +143,7 @@ def serve(workspace: Path, minor: str, port: int | None, log_dir: Path, foregrou
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     if not foreground:
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    server = DagsterServer(minor, workspace=workspace, port=port, log_dir=log_dir)
+    server = make_server(workspace, minor, port, log_dir, shape)
     me = os.getpid()
     try:
         server.start()
@@ -122,6 +161,7 @@ def serve(workspace: Path, minor: str, port: int | None, log_dir: Path, foregrou
             "startup_seconds": server.startup_seconds,
             "harness_id": server.harness_id,
             "failed_locations": server.failed_locations,
+            **_shape_state(server),
         }
         _write_state(state)
         print(f"Dagster {server.version} ready at {server.url}", file=sys.stderr, flush=True)
@@ -145,9 +185,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dagster-version", required=True)
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--log-dir", required=True, type=Path)
+    parser.add_argument("--shape", choices=("local", "prod"), default="local")
     args = parser.parse_args(argv)
     try:
-        serve(args.workspace, args.dagster_version, args.port, args.log_dir, foreground=False)
+        serve(
+            args.workspace,
+            args.dagster_version,
+            args.port,
+            args.log_dir,
+            foreground=False,
+            shape=args.shape,
+        )
     except HarnessError as exc:
         print(f"daglab dev: {exc}", file=sys.stderr, flush=True)
         return 1
@@ -177,7 +225,9 @@ def new_log_dir() -> Path:
     return log_dir
 
 
-def start_background(workspace: Path, minor: str, port: int | None) -> dict[str, Any]:
+def start_background(
+    workspace: Path, minor: str, port: int | None, shape: str = "local"
+) -> dict[str, Any]:
     """Spawn the supervisor detached, wait until it is ready, and return its state."""
     log_dir = new_log_dir()
     cmd = [
@@ -190,6 +240,8 @@ def start_background(workspace: Path, minor: str, port: int | None) -> dict[str,
         minor,
         "--log-dir",
         str(log_dir),
+        "--shape",
+        shape,
     ]
     if port is not None:
         cmd += ["--port", str(port)]
@@ -223,7 +275,10 @@ def state_pids(state: dict[str, Any]) -> list[int]:
 
     roots = [state["pid"]] if isinstance(state.get("pid"), int) else []
     harness_id = state.get("harness_id") if isinstance(state.get("harness_id"), str) else None
-    return sorted(p.pid for p in procs.family(roots, harness_id))
+    pids = {p.pid for p in procs.family(roots, harness_id)}
+    if isinstance(state.get("postgres_pid"), int):
+        pids.update(procs.pids_alive([state["postgres_pid"]]))
+    return sorted(pids)
 
 
 def _is_supervisor(state: dict[str, Any]) -> bool:
@@ -258,9 +313,38 @@ def stop_state(state: dict[str, Any], timeout: float = 30.0) -> list[int]:
         while procs.pids_alive([pid]) and time.monotonic() < deadline:
             time.sleep(0.2)
     left = procs.stop_family(roots, harness_id=harness_id, grace=3.0)
+    left += _stop_postgres(state)
+    for path in state.get("data_dirs") or []:
+        if isinstance(path, str) and Path(path).name.startswith(
+            ("daglab-pg-", "daglab-dagster-home-")
+        ):
+            shutil.rmtree(path, ignore_errors=True)
     if isinstance(pid, int):
         _remove_state(pid)
     return left
+
+
+def _stop_postgres(state: dict[str, Any]) -> list[int]:
+    """Stop a prod server's PostgreSQL its supervisor left behind (checked by start time)."""
+    from daglab.harness import procs
+
+    pid = state.get("postgres_pid")
+    if not isinstance(pid, int) or not procs.pids_alive([pid]):
+        return []
+    expected = state.get("postgres_pid_create_time")
+    created = _create_time(pid)
+    if created is None or (isinstance(expected, (int, float)) and abs(created - expected) >= 1.0):
+        return []
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGINT)  # PostgreSQL's fast shutdown
+    deadline = time.monotonic() + 20
+    while procs.pids_alive([pid]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if procs.pids_alive([pid]):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)
+    return procs.pids_alive([pid])
 
 
 if __name__ == "__main__":

@@ -223,3 +223,53 @@ def ensure_env(minor: str) -> Path:
 def bin_path(python: Path, name: str) -> Path:
     """A console script installed next to ``python`` (``dagster-webserver``, ...)."""
     return python.parent / name
+
+
+def postgres_requirement(dagster_version: str) -> str:
+    """The dagster-postgres release of ``dagster_version``: 1.<m>.<p> ↔ 0.<m+16>.<p>."""
+    _major, minor, patch = [*dagster_version.split("."), "0", "0"][:3]
+    return f"dagster-postgres==0.{int(minor) + 16}.{patch}"
+
+
+def _imports(python: Path, module: str) -> bool:
+    probe = subprocess.run(
+        [str(python), "-c", f"import {module}"], capture_output=True, text=True, check=False
+    )
+    return probe.returncode == 0
+
+
+def ensure_prod_extras(minor: str) -> Path:
+    """The environment of ``minor`` (ensure_env) with dagster-postgres added, for the prod shape.
+
+    dagster-postgres 0.<m+16>.<p> matches Dagster 1.<m>.<p>. When that exact patch was never
+    released, the newest 0.<m+16>.* goes in without its dependencies (it would otherwise move
+    Dagster itself), with psycopg2-binary beside it.
+    """
+    python = ensure_env(minor)
+    if _imports(python, "dagster_postgres"):
+        return python
+    uv = find_uv()
+    root = cache_dir()
+    with _file_lock(root / f"dagster-{normalize_minor(minor)}.lock"):
+        if _imports(python, "dagster_postgres"):
+            return python
+        log = root / f"dagster-{normalize_minor(minor)}.install.log"
+        probe = subprocess.run(
+            [str(python), "-c", "import dagster; print(dagster.__version__)"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        version = probe.stdout.strip()
+        exact = postgres_requirement(version)
+        try:
+            _run([uv, "pip", "install", "--python", str(python), exact], log)
+        except EnvInstallError:
+            series = exact.rsplit(".", 1)[0] + ".*"
+            _run([uv, "pip", "install", "--python", str(python), "--no-deps", series], log)
+            _run([uv, "pip", "install", "--python", str(python), "psycopg2-binary"], log)
+        if not _imports(python, "dagster_postgres"):
+            raise EnvInstallError(
+                f"dagster-postgres does not import in {env_dir(minor)}; log: {log}"
+            )
+    return python

@@ -5,6 +5,12 @@
 - ``dagster_version``: that minor, e.g. ``"1.9"``.
 - ``dagster_server``: one ``DagsterServer`` on the fixture workspace, started on first use and
   shared by every test of the session.
+- ``--dagster-shape local|prod`` (or ``DAGLAB_DAGSTER_SHAPE``; default ``local``) picks the
+  deployment shape of ``dagster_server``: ``local`` loads the code in-process with SQLite;
+  ``prod`` is daglab.harness.prod (PostgreSQL, one gRPC code server per location, a run queue
+  with limits, the webserver under ``/dagster``).
+- ``prod_dagster_server`` / ``read_only_dagster_server``: the prod shape on the fixture
+  workspace whatever the session's shape (the second with ``--read-only``).
 - ``broken_dagster_server``: the same on ``workspace_broken.yaml`` (location ``broken`` fails to
   load), without the daemon; started only if a test asks for it.
 
@@ -29,6 +35,8 @@ if TYPE_CHECKING:
     from daglab.harness.server import DagsterServer
 
 _VERSION_ENV = "DAGLAB_DAGSTER_VERSION"
+_SHAPE_ENV = "DAGLAB_DAGSTER_SHAPE"
+SHAPES = ("local", "prod")
 _READY_TIMEOUT_ENV = "DAGLAB_HARNESS_READY_TIMEOUT"
 # (description, seconds to ready) of every server the harness started in this session.
 _READY_TIMES: list[tuple[str, float]] = []
@@ -45,6 +53,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="MINOR",
         help=f"Dagster minor version for e2e tests, e.g. 1.9 (env {_VERSION_ENV}; "
         "default: the newest supported).",
+    )
+    group.addoption(
+        "--dagster-shape",
+        action="store",
+        default=None,
+        choices=SHAPES,
+        help=f"Deployment shape of dagster_server: local (default) or prod (env {_SHAPE_ENV}).",
     )
 
 
@@ -84,6 +99,13 @@ def requested_minor(config: pytest.Config) -> str:
         raise pytest.UsageError(str(exc)) from None
 
 
+def requested_shape(config: pytest.Config) -> str:
+    shape = config.getoption("--dagster-shape") or os.environ.get(_SHAPE_ENV) or "local"
+    if shape not in SHAPES:
+        raise pytest.UsageError(f"{_SHAPE_ENV}={shape}: choose one of {', '.join(SHAPES)}.")
+    return str(shape)
+
+
 def ready_timeout() -> float:
     """Seconds a test server may take to become ready (env DAGLAB_HARNESS_READY_TIMEOUT).
 
@@ -99,24 +121,50 @@ def dagster_version(pytestconfig: pytest.Config) -> str:
     return requested_minor(pytestconfig)
 
 
+@pytest.fixture(scope="session")
+def dagster_shape(pytestconfig: pytest.Config) -> str:
+    """The deployment shape of this session's ``dagster_server``: ``"local"`` or ``"prod"``."""
+    return requested_shape(pytestconfig)
+
+
 def start_server(
-    tmp_path_factory: pytest.TempPathFactory, minor: str, **kwargs: Any
+    tmp_path_factory: pytest.TempPathFactory, minor: str, shape: str = "local", **kwargs: Any
 ) -> DagsterServer:
-    """Start a DagsterServer with its logs under pytest's temp dir; skip if uv is missing."""
+    """Start a DagsterServer (``shape`` "prod": a ProdDagsterServer) with its logs under
+    pytest's temp dir; skip if uv is missing (or, for prod, PostgreSQL)."""
     reason = _uv_missing()
     if reason:
         pytest.skip(reason)
-    from daglab.harness.server import DagsterServer
+    server_class: type[DagsterServer]
+    if shape == "prod":
+        from daglab.harness import postgres
+        from daglab.harness.prod import ProdDagsterServer
+
+        if not postgres.available():
+            pytest.skip("the prod shape needs PostgreSQL: apt-get install -y postgresql")
+        server_class = ProdDagsterServer
+    else:
+        from daglab.harness.server import DagsterServer
+
+        server_class = DagsterServer
+        kwargs.pop("read_only", None)
+        kwargs.pop("postgres", None)
 
     workspace = kwargs.get("workspace")
-    label = f"dagster-{minor}-{os.path.basename(str(workspace)) if workspace else 'workspace'}"
+    label = (
+        f"dagster-{minor}-{shape}-{os.path.basename(str(workspace)) if workspace else 'workspace'}"
+    )
     kwargs.setdefault("ready_timeout", ready_timeout())
-    server = DagsterServer(minor, log_dir=tmp_path_factory.mktemp(label), **kwargs)
+    server = server_class(minor, log_dir=tmp_path_factory.mktemp(label), **kwargs)
     atexit.register(server.stop)  # a safety net if the session dies before teardown
     server.start()
     if server.startup_seconds is not None:
         _READY_TIMES.append(
-            (f"Dagster {server.version} on {server.workspace.name}", server.startup_seconds)
+            (
+                f"Dagster {server.version} ({shape}{', read-only' if kwargs.get('read_only') else ''})"
+                f" on {server.workspace.name}",
+                server.startup_seconds,
+            )
         )
     return server
 
@@ -134,12 +182,75 @@ def stop_server(server: DagsterServer) -> None:
 
 @pytest.fixture(scope="session")
 def dagster_server(
-    dagster_version: str, tmp_path_factory: pytest.TempPathFactory
+    dagster_version: str, dagster_shape: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DagsterServer]:
-    """A webserver + daemon on the fixture workspace, shared by the whole session."""
+    """A webserver + daemon on the fixture workspace, of the session's shape, shared by the
+    whole session."""
+    if dagster_shape == "prod":
+        # One prod server per session: the prod suites' own fixture is this one.
+        yield _prod_server(dagster_version, tmp_path_factory)
+        _stop_prod(dagster_version, False)
+        return
     server = start_server(tmp_path_factory, dagster_version, workspace=FIXTURE_WORKSPACE)
     yield server
     stop_server(server)
+
+
+_PROD: dict[tuple[str, bool], DagsterServer] = {}
+
+
+def _prod_server(minor: str, tmp_path_factory: pytest.TempPathFactory) -> DagsterServer:
+    key = (minor, False)
+    if key not in _PROD:
+        _PROD[key] = start_server(tmp_path_factory, minor, "prod", workspace=FIXTURE_WORKSPACE)
+    return _PROD[key]
+
+
+def _stop_prod(minor: str, read_only: bool) -> None:
+    server = _PROD.pop((minor, read_only), None)
+    if server is not None:
+        stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def prod_dagster_server(
+    dagster_version: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DagsterServer]:
+    """The prod shape (daglab.harness.prod.ProdDagsterServer) on the fixture workspace; the
+    same server as ``dagster_server`` in a ``--dagster-shape prod`` session."""
+    yield _prod_server(dagster_version, tmp_path_factory)
+    _stop_prod(dagster_version, False)
+
+
+@pytest.fixture(scope="session")
+def read_only_dagster_server(
+    dagster_version: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DagsterServer]:
+    """The prod shape with ``dagster-webserver --read-only`` on the same instance (the same
+    PostgreSQL) as ``prod_dagster_server``, without a second daemon: runs launched on the
+    writable one are there to be refused."""
+    writable = _prod_server(dagster_version, tmp_path_factory)
+    key = (dagster_version, True)
+    if key not in _PROD:
+        _PROD[key] = start_server(
+            tmp_path_factory,
+            dagster_version,
+            "prod",
+            workspace=FIXTURE_WORKSPACE,
+            read_only=True,
+            daemon=False,
+            postgres=getattr(writable, "postgres", None),
+        )
+    yield _PROD[key]
+    _stop_prod(dagster_version, True)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A safety net: no prod server outlives the session, whatever tore down first."""
+    for key in sorted(_PROD, key=lambda k: not k[1]):  # read-only first: it shares PostgreSQL
+        server = _PROD.pop(key)
+        server.stop()
+        atexit.unregister(server.stop)
 
 
 @pytest.fixture(scope="session")
@@ -169,7 +280,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def pytest_report_header(config: pytest.Config) -> str | None:
     try:
-        return f"daglab harness: Dagster {requested_minor(config)}"
+        return f"daglab harness: Dagster {requested_minor(config)}, shape {requested_shape(config)}"
     except pytest.UsageError:
         return None
 

@@ -13,6 +13,7 @@
     │   ├── GraphQLError, DagsterPythonError
     │   └── LostContactError             polls kept failing while watching (``run_id``)
     ├── AuthError                    5
+    │   └── ReadOnlyError               5  the webserver runs --read-only: no launch, cancel, reload
     ├── RunFailedError               1   the run ended FAILURE or CANCELED (``result``)
     ├── RunTimeoutError              4   waited longer than the timeout (``run_id``, ``result``)
     └── InterruptedByUser            130
@@ -278,6 +279,11 @@ class AuthError(DaglabError):
     """Authentication or authorization failed (401/403, Dagster+ UnauthorizedError)."""
 
     exit_code = EXIT_AUTH
+
+
+class ReadOnlyError(AuthError):
+    """The webserver runs read-only (``dagster-webserver --read-only``): it refuses every
+    launch, cancel, reload and schedule/sensor change (exit 5)."""
 
 
 # -- runs (exit 1 and 4) ----------------------------------------------------------------

@@ -189,6 +189,24 @@ def _find_python_error(value: Any, depth: int = 0) -> Mapping[str, Any] | None:
     return None
 
 
+def _has_unauthorized(data: Mapping[str, Any]) -> bool:
+    """Whether a mutation's answer holds an UnauthorizedError (top level or one list down)."""
+    for value in data.values():
+        items = value[:100] if isinstance(value, list) else [value]
+        for item in items:
+            if not isinstance(item, Mapping):
+                continue
+            if item.get("__typename") == "UnauthorizedError":
+                return True
+            for inner in item.values():
+                if isinstance(inner, list) and any(
+                    isinstance(i, Mapping) and i.get("__typename") == "UnauthorizedError"
+                    for i in inner[:100]
+                ):
+                    return True
+    return False
+
+
 class DagsterClient:
     """An async GraphQL client for one Dagster webserver, on one pooled ``httpx.AsyncClient``.
 
@@ -353,11 +371,33 @@ class DagsterClient:
                 elif status == 429:
                     raise self._rate_limited(wait)
                 else:
-                    return self._data(response, name)
+                    data = self._data(response, name)
+                    if is_mutation and _has_unauthorized(data):
+                        await self.raise_if_read_only(name)
+                    return data
             if time.monotonic() + delay > deadline:
                 raise self._timeout_error(None, deadline)
             attempt += 1
             await asyncio.sleep(delay)
+
+    async def raise_if_read_only(self, name: str | None) -> None:
+        """After a mutation was refused for want of permission (UnauthorizedError, or a
+        TerminateRunFailure saying so): raise ReadOnlyError when the server's
+        permissions say everything is off, as ``dagster-webserver --read-only`` has it."""
+        from daglab.helpers.queries import PERMISSIONS
+
+        try:
+            data = await self.execute(PERMISSIONS)
+        except errors.DaglabError:
+            return
+        perms = [p for p in data.get("permissions") or [] if isinstance(p, Mapping)]
+        if perms and not any(p.get("value") for p in perms):
+            what = f" ({name})" if name else ""
+            raise errors.ReadOnlyError(
+                f"The Dagster webserver at {self.url} is read-only: it refuses launches, "
+                f"cancels, reloads and schedule or sensor changes{what}.",
+                hint="Use a webserver started without --read-only for changes.",
+            )
 
     def _timeout_error(self, exc: BaseException | None, deadline: float) -> errors.ServerError:
         what = f"did not answer within {self.timeout:g}s"

@@ -84,6 +84,34 @@ class AssetInfo(Model):
         return self.model_dump()
 
 
+class CodeServerInfo(Model):
+    """How one code location is served: by a gRPC server the deployment runs (``grpc``,
+    with ``host`` and ``port``) or by a process the webserver manages (``managed``)."""
+
+    location: str
+    kind: str
+    host: str | None = None
+    port: str | None = None
+    socket: str | None = None
+    target: str | None = None
+    state: str
+
+
+class DeploymentInfo(Model):
+    """The instance behind the webserver: storage, run launcher and coordinator, queue
+    limits. A field is None when the server does not say (``instance.info`` hidden)."""
+
+    storage: str | None = None
+    run_storage: str | None = None
+    event_log_storage: str | None = None
+    schedule_storage: str | None = None
+    run_launcher: str | None = None
+    run_coordinator: str | None = None
+    max_concurrent_runs: int | None = None
+    tag_concurrency_limits: list[dict[str, object]] = []
+    code_servers: list[CodeServerInfo] = []
+
+
 class ServerStatus(Model):
     """What ``daglab status`` reports."""
 
@@ -93,6 +121,7 @@ class ServerStatus(Model):
     version: str
     round_trip_ms: float
     locations: list[LocationInfo]
+    deployment: DeploymentInfo | None = None
 
 
 # -- runs (daglab run / watch / cancel) -------------------------------------------------------

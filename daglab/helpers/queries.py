@@ -474,6 +474,49 @@ query DaglabInstance {
 """,
 )
 
+# daglab status: the deployment's storage, run launcher and queue, and how each location is
+# served (displayMetadata: host/port of a gRPC server, the python file of a managed one).
+DEPLOYMENT = Document(
+    "DaglabDeployment",
+    """
+query DaglabDeployment {
+  instance {
+    info
+    runLauncher { name }
+    runQueuingSupported
+    runQueueConfig { maxConcurrentRuns tagConcurrencyLimitsYaml }
+  }
+  workspaceOrError {
+    __typename
+    ... on Workspace {
+      locationEntries { name loadStatus displayMetadata { key value } }
+    }
+  }
+}
+""",
+)
+
+PERMISSIONS = Document(
+    "DaglabPermissions",
+    """
+query DaglabPermissions {
+  permissions { permission value disabledReason }
+}
+""",
+)
+
+RUN_QUEUE_CONFIG = Document(
+    "DaglabRunQueueConfig",
+    """
+query DaglabRunQueueConfig {
+  instance {
+    runQueuingSupported
+    runQueueConfig { maxConcurrentRuns tagConcurrencyLimitsYaml }
+  }
+}
+""",
+)
+
 # Optional follow mode (legacy graphql-ws protocol only; the stream never completes).
 RUN_LOGS_SUBSCRIPTION = Document(
     "DaglabRunLogs",

@@ -11,8 +11,9 @@ from daglab.helpers.auth import TokenManager, mask_secret
 from daglab.helpers.config import ConnectionSettings
 from daglab.helpers.discovery import parse_locations
 from daglab.helpers.graphql import DagsterClient
-from daglab.helpers.models import ServerStatus
-from daglab.helpers.queries import WORKSPACE
+from daglab.helpers.models import CodeServerInfo, DeploymentInfo, ServerStatus
+from daglab.helpers.queries import DEPLOYMENT, WORKSPACE
+from daglab.helpers.text import clean
 
 if TYPE_CHECKING:
     import httpx
@@ -27,6 +28,10 @@ async def server_status(
         version = await client.server_version()
         round_trip = (time.perf_counter() - started) * 1000
         locations = parse_locations(await client.execute(WORKSPACE))
+        try:
+            deployment: DeploymentInfo | None = parse_deployment(await client.execute(DEPLOYMENT))
+        except errors.DaglabError:  # an older or stricter server: the rest still stands
+            deployment = None
     return ServerStatus(
         url=settings.url,
         url_source=settings.url_source,
@@ -34,6 +39,84 @@ async def server_status(
         version=version,
         round_trip_ms=round(round_trip, 1),
         locations=locations,
+        deployment=deployment,
+    )
+
+
+_STORAGE_KINDS = (("Postgres", "postgres"), ("Sqlite", "sqlite"), ("MySQL", "mysql"))
+
+
+def _info_class(info: str, key: str) -> str | None:
+    """``run_storage: PostgresRunStorage`` → ``PostgresRunStorage``; a block's ``class:``."""
+    lines = info.splitlines()
+    for i, line in enumerate(lines):
+        if not line.startswith(f"{key}:"):
+            continue
+        value = line.split(":", 1)[1].strip()
+        if value:
+            return clean(value, one_line=True)[:100]
+        for sub in lines[i + 1 : i + 6]:
+            if sub.strip().startswith("class:"):
+                return clean(sub.split(":", 1)[1].strip(), one_line=True)[:100]
+            if sub and not sub.startswith(" "):
+                break
+    return None
+
+
+def parse_deployment(data: dict[str, Any]) -> DeploymentInfo:
+    """Storage, launcher, queue and code servers from a DaglabDeployment answer."""
+    from daglab.helpers.statuses import parse_tag_limits
+
+    instance = data.get("instance") or {}
+    raw_info = instance.get("info")
+    info: str = raw_info if isinstance(raw_info, str) else ""
+    storages = {
+        k: _info_class(info, k) for k in ("run_storage", "event_log_storage", "schedule_storage")
+    }
+    kinds = {
+        kind
+        for name in storages.values()
+        if name
+        for prefix, kind in _STORAGE_KINDS
+        if name.startswith(prefix)
+    }
+    launcher = (instance.get("runLauncher") or {}).get("name")
+    queue = instance.get("runQueueConfig") or {}
+    coordinator = _info_class(info, "run_coordinator")
+    if coordinator is None and instance.get("runQueuingSupported") is not None:
+        coordinator = "queued" if instance.get("runQueuingSupported") else None
+    servers = []
+    workspace = data.get("workspaceOrError") or {}
+    for entry in workspace.get("locationEntries") or []:
+        meta = {
+            str(m.get("key")): clean(m.get("value"), one_line=True)[:200]
+            for m in entry.get("displayMetadata") or []
+            if isinstance(m, dict)
+        }
+        grpc = "port" in meta or "socket" in meta
+        target = meta.get("python_file") or meta.get("module_name") or meta.get("package_name")
+        servers.append(
+            CodeServerInfo(
+                location=clean(entry.get("name"), one_line=True)[:200],
+                kind="grpc" if grpc else "managed",
+                host=meta.get("host"),
+                port=meta.get("port"),
+                socket=meta.get("socket"),
+                target=target,
+                state=clean(entry.get("loadStatus"), one_line=True)[:40],
+            )
+        )
+    max_runs = queue.get("maxConcurrentRuns")
+    return DeploymentInfo(
+        storage="/".join(sorted(kinds)) or None,
+        run_storage=storages["run_storage"],
+        event_log_storage=storages["event_log_storage"],
+        schedule_storage=storages["schedule_storage"],
+        run_launcher=clean(launcher, one_line=True)[:100] if launcher else None,
+        run_coordinator=coordinator,
+        max_concurrent_runs=max_runs if isinstance(max_runs, int) else None,
+        tag_concurrency_limits=parse_tag_limits(queue.get("tagConcurrencyLimitsYaml")),
+        code_servers=servers,
     )
 
 

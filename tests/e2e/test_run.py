@@ -357,14 +357,16 @@ def test_timeout_with_cancel_ends_the_run_canceled(
 # -- runs daglab did not start, and lost launch responses ---------------------------------------
 
 
-def test_a_lost_launch_response_does_not_launch_twice(
-    dagster_server: DagsterServer, cli_env: dict[str, str]
-) -> None:
+def lost_launch_does_not_launch_twice(server: DagsterServer, cli_env: dict[str, str]) -> None:
     """A proxy in front of the real webserver drops the first launch response after the
-    server created the run; daglab finds the run by its request id instead of re-sending."""
-    host, port = dagster_server.url.removeprefix("http://").split(":")
+    server created the run; daglab finds the run by its request id instead of re-sending.
+    Shared with test_prod.py, which runs it on the prod shape (PostgreSQL, a run queue)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(server.url)
+    assert parts.hostname and parts.port
     nonce = uuid.uuid4().hex
-    with DroppingProxy(host, int(port), marker=b"DaglabLaunchRun") as proxy:
+    with DroppingProxy(parts.hostname, parts.port, marker=b"DaglabLaunchRun") as proxy:
         result = run_cli(
             "run",
             "--job",
@@ -374,7 +376,7 @@ def test_a_lost_launch_response_does_not_launch_twice(
             "--no-wait",
             "--json",
             "--url",
-            proxy.url,
+            proxy.url + parts.path,
             env=cli_env,
             timeout=300,
         )
@@ -382,11 +384,17 @@ def test_a_lost_launch_response_does_not_launch_twice(
     assert result.returncode == 0, result.stderr
     assert "found the run by its request id" in result.stderr
     doc = result.json()
-    assert run_ids(dagster_server, tags=[{"key": "test/nonce", "value": nonce}]) == [doc["run_id"]]
+    assert run_ids(server, tags=[{"key": "test/nonce", "value": nonce}]) == [doc["run_id"]]
     # Follow that run with `daglab watch`, as for any run daglab did not start.
-    watched = daglab(dagster_server, cli_env, "watch", doc["run_id"], "--json")
+    watched = daglab(server, cli_env, "watch", doc["run_id"], "--json")
     assert watched.returncode == 0, watched.stderr
     assert watched.json()["status"] == "SUCCESS"
+
+
+def test_a_lost_launch_response_does_not_launch_twice(
+    dagster_server: DagsterServer, cli_env: dict[str, str]
+) -> None:
+    lost_launch_does_not_launch_twice(dagster_server, cli_env)
 
 
 # -- many runs at once, through the async helpers ------------------------------------------------

@@ -48,3 +48,36 @@ def test_status_reports_a_location_that_failed_to_load(
     assert "daglab fixture: this location is broken on purpose" in result.stdout
     assert "main: LOADED" in result.stdout
     assert "Some code locations did not load" in result.stderr
+
+
+DEPLOYMENT_TRUTH = """
+query DaglabTestDeployment {
+  instance { info }
+  workspaceOrError {
+    ... on Workspace { locationEntries { name loadStatus displayMetadata { key value } } }
+  }
+}
+"""
+
+
+def test_status_shows_the_storage_and_how_each_location_is_served(
+    dagster_server: DagsterServer, cli_env: dict[str, str]
+) -> None:
+    """On either shape: SQLite and webserver-managed locations (local), PostgreSQL and one
+    gRPC server per location (prod), as the server's own instance and workspace say."""
+    from tests.e2e.conftest import graphql
+
+    result = run_cli("status", "--url", dagster_server.url, env=cli_env)
+    assert result.returncode == 0, result.stderr
+    truth = graphql(dagster_server, DEPLOYMENT_TRUTH)
+    info = truth["instance"]["info"]
+    storage = "postgres" if "PostgresRunStorage" in info else "sqlite"
+    assert "SqliteRunStorage" in info or storage == "postgres", info
+    assert f"Storage:      {storage} (" in result.stdout, result.stdout
+    for entry in truth["workspaceOrError"]["locationEntries"]:
+        meta = {m["key"]: m["value"] for m in entry["displayMetadata"]}
+        if "port" in meta:
+            where = f"grpc {meta['host']}:{meta['port']}"
+        else:
+            where = "managed by the webserver"
+        assert f"  {entry['name']}: {where}" in result.stdout, result.stdout

@@ -141,9 +141,18 @@ def test_mock_schema_is_a_structural_subset_of_dagster_1_13() -> None:
 # serves it. DaglabAssetInstigators (sensor:/schedule: selections): the mock has no sensors
 # or schedules; tests/e2e/test_definitions.py runs it on real Dagster. DaglabAssetHealth and
 # DaglabAssetMaterializations (assets status/history, checks): the mock has no asset events
-# or checks; tests/e2e/test_assets_health.py runs them on real Dagster.
+# or checks; tests/e2e/test_assets_health.py runs them on real Dagster. The prod shape's
+# documents (permissions, run queue config, deployment) run on real Dagster in
+# tests/e2e/test_prod.py and test_status.py.
 NOT_IN_MOCK_YET: frozenset[str] = frozenset(
-    {"DaglabAssetInstigators", "DaglabAssetHealth", "DaglabAssetMaterializations"}
+    {
+        "DaglabAssetInstigators",
+        "DaglabAssetHealth",
+        "DaglabAssetMaterializations",
+        "DaglabPermissions",
+        "DaglabRunQueueConfig",
+        "DaglabDeployment",
+    }
 )
 NEWEST_DOCUMENTS = [
     d for d in all_documents() if d.supports(NEWEST) and d.name not in NOT_IN_MOCK_YET

@@ -12,6 +12,7 @@ from daglab.helpers.graphql import DagsterClient, check_union
 from daglab.helpers.models import RunResult
 from daglab.helpers.queries import TERMINATE_RUN
 from daglab.helpers.runs.read import get_run
+from daglab.helpers.text import clean
 
 # Dagster's safe termination accepts only QUEUED and STARTED runs.
 SAFELY_CANCELABLE = frozenset({"QUEUED", "STARTED"})
@@ -26,6 +27,13 @@ async def _terminate(client: DagsterClient, run_id: str, policy: str) -> Mapping
         raise errors.TargetNotFoundError(f"No run {run_id!r} on this server.", [])
     if payload.get("__typename") != "TerminateRunFailure":
         check_union(payload, "TerminateRunSuccess", f"canceling run {run_id}")
+    elif "permission" in str(payload.get("message") or "").lower():
+        # Dagster answers a refused permission (a read-only webserver, RBAC) with a failure,
+        # not an UnauthorizedError; retrying it would never end.
+        await client.raise_if_read_only(TERMINATE_RUN.name)
+        raise errors.AuthError(
+            f"Dagster refused canceling run {run_id}: {clean(payload.get('message'), one_line=True)}"
+        )
     return payload
 
 

@@ -24,11 +24,11 @@ from daglab.helpers.assetkeys import format_key
 from daglab.helpers.errors import operation
 from daglab.helpers.graphql import DagsterClient, bounded, check_union
 from daglab.helpers.models import CheckResult, RunError, RunResult
-from daglab.helpers.queries import INSTANCE, RUN_EVENTS, RUN_PROGRESS, RUNS_STATUS
+from daglab.helpers.queries import INSTANCE, RUN_EVENTS, RUN_PROGRESS, RUN_QUEUE_CONFIG, RUNS_STATUS
 from daglab.helpers.runs.control import cancel_run
 from daglab.helpers.runs.read import _check_run, _run_result, execute_page, get_run_url
-from daglab.helpers.statuses import TERMINAL_EVENTS, TERMINAL_STATUSES
-from daglab.helpers.text import reason_line
+from daglab.helpers.statuses import TERMINAL_EVENTS, TERMINAL_STATUSES, parse_tag_limits
+from daglab.helpers.text import clean, plural, reason_line
 
 # After the last running step finishes, poll at the fastest rate for this long.
 END_NEAR_WINDOW = 10.0
@@ -186,6 +186,7 @@ class RunWatcher:
         self._last_report = self.started
         self._queued_since: float | None = None
         self._queued_warned = False
+        self._queue_explained = False
         self._steps_idle_since: float | None = None  # when the last running step finished
         self.timed_out = False
         self.canceled_by_daglab = False
@@ -396,7 +397,16 @@ class RunWatcher:
                 return
 
     async def _queued_check(self) -> None:
-        if self._queued_warned or self._queued_since is None or self.state.status != "QUEUED":
+        if self._queued_since is None or self.state.status != "QUEUED":
+            return
+        if not self._queue_explained:
+            self._queue_explained = True
+            reason = await self._tag_limit_reason()
+            if reason:
+                self._queued_warned = True
+                self._emit("queued_warning", status="QUEUED", message=reason)
+                return
+        if self._queued_warned:
             return
         waited = time.monotonic() - self._queued_since
         if waited < self.queued_warning_after:
@@ -419,6 +429,35 @@ class RunWatcher:
         except errors.DaglabError:
             pass
         self._emit("queued_warning", status="QUEUED", message=message)
+
+    async def _tag_limit_reason(self) -> str | None:
+        """Why the queue holds the run, when one of its tags is under a tag concurrency limit
+        of the server's run queue (``runQueueConfig``); None when none applies or unknown."""
+        tags = {
+            str(t.get("key")): str(t.get("value"))
+            for t in (self.state.run or {}).get("tags") or []
+            if isinstance(t, Mapping)
+        }
+        if not tags:
+            return None
+        try:
+            data = await self.client.execute(RUN_QUEUE_CONFIG)
+        except errors.DaglabError:
+            return None
+        config = (data.get("instance") or {}).get("runQueueConfig") or {}
+        limits = parse_tag_limits(config.get("tagConcurrencyLimitsYaml"))
+        for limit in limits:
+            key = limit["key"]
+            if key not in tags or (limit["value"] is not None and limit["value"] != tags[key]):
+                continue
+            count = limit["limit"]
+            runs = plural(count if isinstance(count, int) else 0, "run")
+            return clean(
+                f"The run is QUEUED: it carries the tag {key}={tags[key]}, and the server's "
+                f"run queue lets {runs} with that tag go at a time "
+                f"(tag_concurrency_limits); it starts when one of those ends."
+            )
+        return None
 
     async def watch(
         self,
