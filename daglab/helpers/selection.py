@@ -14,7 +14,8 @@ version (servers before 1.10 do not understand the syntax at all). Supported::
 
 Precedence is Dagster's: ``not`` binds tighter than ``and``, which binds tighter than ``or``.
 Operators are ``and``/``or``/``not`` in lower or upper case. Values may be quoted with
-double quotes; ``*`` in a key or group value is a wildcard.
+double quotes; ``*`` in a key or group value is a wildcard (as Dagster 1.13 reads it, on
+every server: before 1.13 Dagster took ``group:"g*"`` literally).
 """
 
 from __future__ import annotations
