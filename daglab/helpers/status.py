@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from daglab.helpers import errors
 from daglab.helpers.auth import TokenManager, mask_secret
+from daglab.helpers.automation import daemon_health, health_problems
 from daglab.helpers.config import ConnectionSettings
 from daglab.helpers.discovery import parse_locations
 from daglab.helpers.graphql import DagsterClient
-from daglab.helpers.models import ServerStatus
+from daglab.helpers.models import DaemonInfo, ServerStatus
 from daglab.helpers.queries import WORKSPACE
+from daglab.helpers.text import clean
 
 if TYPE_CHECKING:
     import httpx
@@ -27,6 +29,7 @@ async def server_status(
         version = await client.server_version()
         round_trip = (time.perf_counter() - started) * 1000
         locations = parse_locations(await client.execute(WORKSPACE))
+        daemons, daemons_error = await _daemons(client)
     return ServerStatus(
         url=settings.url,
         url_source=settings.url_source,
@@ -34,7 +37,32 @@ async def server_status(
         version=version,
         round_trip_ms=round(round_trip, 1),
         locations=locations,
+        daemons=daemons,
+        daemons_error=daemons_error,
+        problems=health_problems(locations, daemons),
     )
+
+
+async def _daemons(client: DagsterClient) -> tuple[list[DaemonInfo] | None, str | None]:
+    """The daemons' health, or why the server does not report it (never raises for that)."""
+    try:
+        return await daemon_health(client), None
+    except (errors.GraphQLError, errors.DagsterPythonError, errors.BadResponseError) as exc:
+        return None, clean(exc.render()[0], one_line=True)[:300]
+
+
+def check_status(status: ServerStatus) -> None:
+    """Raise ``DeploymentUnhealthyError`` (exit 3) if a code location failed to load or a
+    required daemon is not healthy: what a deploy gate needs."""
+    if status.problems:
+        raise DeploymentUnhealthyError(
+            "Not healthy: " + "; ".join(status.problems) + ".",
+            hint="See the Locations and Daemons above.",
+        )
+
+
+class DeploymentUnhealthyError(errors.ServerError):
+    """``daglab status`` found a location that failed or a required daemon down (exit 3)."""
 
 
 async def credentials_status(
