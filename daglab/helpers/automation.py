@@ -66,7 +66,8 @@ def error_text(error: Mapping[str, Any] | None) -> str | None:
     for cause in error.get("causes") or []:
         if cause.get("message"):
             name = cause.get("className") or "error"
-            lines.append(f"Caused by {name}: {clean(cause['message'], one_line=True).strip()}")
+            text = clean(cause["message"], one_line=True).strip().removeprefix(f"{name}: ")
+            lines.append(f"Caused by {name}: {text}")
     return bounded("\n".join(lines))
 
 

@@ -757,56 +757,68 @@ _TICK_FIELDS = """
 
 AUTOMATION = Document(
     "DaglabAutomation",
-    f"""
-query DaglabAutomation {{
-  repositoriesOrError {{
+    """
+query DaglabAutomation {
+  repositoriesOrError {
     __typename
-    ... on RepositoryConnection {{
-      nodes {{
+    ... on RepositoryConnection {
+      nodes {
         name
-        location {{ name }}
-        schedules {{ {_SCHEDULE_FIELDS} }}
-        sensors {{ {_SENSOR_FIELDS} }}
-      }}
-    }}
-    ... on PythonError {{ message className }}
-  }}
-}}
+        location { name }
+        schedules { """
+    + _SCHEDULE_FIELDS
+    + """ }
+        sensors { """
+    + _SENSOR_FIELDS
+    + """ }
+      }
+    }
+    ... on PythonError { message className }
+  }
+}
 """,
 )
 
 SCHEDULE_DETAIL = Document(
     "DaglabScheduleDetail",
-    f"""
-query DaglabScheduleDetail($selector: ScheduleSelector!, $limit: Int) {{
-  scheduleOrError(scheduleSelector: $selector) {{
+    """
+query DaglabScheduleDetail($selector: ScheduleSelector!, $limit: Int) {
+  scheduleOrError(scheduleSelector: $selector) {
     __typename
-    ... on Schedule {{
-      {_SCHEDULE_FIELDS}
-      scheduleState {{ ticks(limit: $limit) {{ {_TICK_FIELDS} }} }}
-    }}
-    ... on ScheduleNotFoundError {{ message }}
-    ... on PythonError {{ message className }}
-  }}
-}}
+    ... on Schedule {
+      """
+    + _SCHEDULE_FIELDS
+    + """
+      scheduleState { ticks(limit: $limit) { """
+    + _TICK_FIELDS
+    + """ } }
+    }
+    ... on ScheduleNotFoundError { message }
+    ... on PythonError { message className }
+  }
+}
 """,
 )
 
 SENSOR_DETAIL = Document(
     "DaglabSensorDetail",
-    f"""
-query DaglabSensorDetail($selector: SensorSelector!, $limit: Int) {{
-  sensorOrError(sensorSelector: $selector) {{
+    """
+query DaglabSensorDetail($selector: SensorSelector!, $limit: Int) {
+  sensorOrError(sensorSelector: $selector) {
     __typename
-    ... on Sensor {{
-      {_SENSOR_FIELDS}
-      sensorState {{ ticks(limit: $limit) {{ {_TICK_FIELDS} }} }}
-    }}
-    ... on SensorNotFoundError {{ message }}
-    ... on UnauthorizedError {{ message }}
-    ... on PythonError {{ message className }}
-  }}
-}}
+    ... on Sensor {
+      """
+    + _SENSOR_FIELDS
+    + """
+      sensorState { ticks(limit: $limit) { """
+    + _TICK_FIELDS
+    + """ } }
+    }
+    ... on SensorNotFoundError { message }
+    ... on UnauthorizedError { message }
+    ... on PythonError { message className }
+  }
+}
 """,
 )
 
@@ -879,44 +891,50 @@ _LOCATION_ENTRY = """
 # The workspace as `reload` polls it: load errors with their causes (a SyntaxError is one).
 LOCATION_LOAD = Document(
     "DaglabLocationLoad",
-    f"""
-query DaglabLocationLoad {{
-  workspaceOrError {{
+    """
+query DaglabLocationLoad {
+  workspaceOrError {
     __typename
-    ... on Workspace {{ locationEntries {{ {_LOCATION_ENTRY} }} }}
-    ... on PythonError {{ message className }}
-  }}
-}}
+    ... on Workspace { locationEntries { """
+    + _LOCATION_ENTRY
+    + """ } }
+    ... on PythonError { message className }
+  }
+}
 """,
 )
 
 RELOAD_LOCATION = Document(
     "DaglabReloadLocation",
-    f"""
-mutation DaglabReloadLocation($name: String!) {{
-  reloadRepositoryLocation(repositoryLocationName: $name) {{
+    """
+mutation DaglabReloadLocation($name: String!) {
+  reloadRepositoryLocation(repositoryLocationName: $name) {
     __typename
-    ... on WorkspaceLocationEntry {{ {_LOCATION_ENTRY} }}
-    ... on ReloadNotSupported {{ message }}
-    ... on RepositoryLocationNotFound {{ message }}
-    ... on UnauthorizedError {{ message }}
-    ... on PythonError {{ message className }}
-  }}
-}}
+    ... on WorkspaceLocationEntry { """
+    + _LOCATION_ENTRY
+    + """ }
+    ... on ReloadNotSupported { message }
+    ... on RepositoryLocationNotFound { message }
+    ... on UnauthorizedError { message }
+    ... on PythonError { message className }
+  }
+}
 """,
 )
 
 RELOAD_WORKSPACE = Document(
     "DaglabReloadWorkspace",
-    f"""
-mutation DaglabReloadWorkspace {{
-  reloadWorkspace {{
+    """
+mutation DaglabReloadWorkspace {
+  reloadWorkspace {
     __typename
-    ... on Workspace {{ locationEntries {{ {_LOCATION_ENTRY} }} }}
-    ... on UnauthorizedError {{ message }}
-    ... on PythonError {{ message className }}
-  }}
-}}
+    ... on Workspace { locationEntries { """
+    + _LOCATION_ENTRY
+    + """ } }
+    ... on UnauthorizedError { message }
+    ... on PythonError { message className }
+  }
+}
 """,
 )
 
