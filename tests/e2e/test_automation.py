@@ -322,3 +322,32 @@ def test_status_exit_3_when_a_location_is_broken(
     result = run_cli("status", "--url", broken_dagster_server.url, "--json", env=cli_env)
     assert result.returncode == 3, result.stderr
     assert "code location broken is FAILED" in result.json()["problems"]
+
+
+async def test_mcp_lists_schedules_and_sensors_and_writes_only_when_allowed(
+    automation_server: DagsterServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    pytest.importorskip("mcp.server")
+    from tests.mcp_client import call, call_error, daglab_mcp, tool_names
+
+    server = server_instigators(automation_server, "schedule")
+    async with daglab_mcp(env=env, errlog=tmp_path / "read.log") as client:
+        names = await tool_names(client)
+        assert {"list_schedules", "list_sensors"} <= names and "stop_sensor" not in names
+        page = await call(client, "list_schedules", {"status": "running", "limit": 1})
+        running = [n for n, s in server.items() if s["scheduleState"]["status"] == "RUNNING"]
+        assert [s["name"] for s in page["schedules"]] == running[:1]
+        assert page["total"] == len(running) and page["truncated"] is (len(running) > 1)
+        sensors = await call(client, "list_sensors", {"pattern": "fail*"})
+        assert [s["name"] for s in sensors["sensors"]] == ["failing_sensor"]
+    async with daglab_mcp("--allow-writes", env=env, errlog=tmp_path / "write.log") as client:
+        stopped = await call(client, "stop_sensor", {"name": "failing_sensor"})
+        assert stopped["after"] == "STOPPED" and "declared RUNNING" in stopped["note"]
+        assert sensor_state(automation_server, "failing_sensor")["status"] == "STOPPED"
+        again = await call_error(client, "stop_sensor", {"name": "failing_sensor"})
+        assert "already STOPPED" in again
+        started = await call(client, "start_sensor", {"name": "failing_sensor"})
+        assert started["after"] == "RUNNING"
+        assert sensor_state(automation_server, "failing_sensor")["status"] == "RUNNING"
+        reloaded = await call(client, "reload_code_location", {"location": "automation"})
+        assert reloaded["ok"] is True and reloaded["locations"][0]["load_status"] == "LOADED"

@@ -58,7 +58,30 @@ def sample_arguments(run_id: str) -> dict[str, dict[str, Any]]:
         "launch_backfill": {"asset_keys": ["orders/raw_orders"], "partitions": ["2024-01-01"]},
         "cancel_backfill": {"backfill_id": "not-a-backfill"},
         "resume_backfill": {"backfill_id": "not-a-backfill"},
+        "list_schedules": {"status": "running"},
+        "list_sensors": {"pattern": "fail*"},
+        "start_schedule": {"name": "not-a-schedule"},
+        "stop_schedule": {"name": "not-a-schedule"},
+        "start_sensor": {"name": "not-a-sensor"},
+        "stop_sensor": {"name": "not-a-sensor"},
+        "reload_code_location": {"location": "main"},
     }
+
+
+# Tools whose documents the mock does not serve (tests/unit/test_mock.py NOT_IN_MOCK_YET), or
+# that name what the mock has none of: they answer with an error here, still swept for leaks;
+# tests/e2e/test_automation.py runs them on real Dagster.
+MOCK_CANNOT_ANSWER = frozenset(
+    {
+        "list_schedules",
+        "list_sensors",
+        "start_schedule",
+        "stop_schedule",
+        "start_sensor",
+        "stop_sensor",
+        "reload_code_location",
+    }
+)
 
 
 def profile_env(tmp_path: Path, mock: MockDagster) -> dict[str, str]:
@@ -98,7 +121,7 @@ async def test_the_sentinel_never_leaves_any_tool_or_the_log(
                     if profile is not None and name != "list_deployments":
                         arguments = {**arguments, "profile": profile}
                     result = await client.call_tool(name, arguments)
-                    if failure == "ok" and name != "cancel_run":
+                    if failure == "ok" and name not in ("cancel_run", *MOCK_CANNOT_ANSWER):
                         assert not result.is_error, (name, text_of(result))
                     if failure == "echo" and name != "list_deployments":
                         assert result.is_error, (name, text_of(result))
