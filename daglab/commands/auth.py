@@ -44,7 +44,11 @@ def status(opts: GlobalOptions) -> None:
         _print_status(report)
     server = report["server"]
     if server["accepted"] is False:
-        raise AuthError(f"The server rejected the credentials ({server['error']}).")
+        # The client's own message already says what the server did (HTTP 401/403).
+        reason = server["error"] or ""
+        if not reason.startswith("The server "):
+            reason = f"The server rejected the credentials ({reason.rstrip('.')})."
+        raise AuthError(reason)
     if not server["reachable"]:
         raise ServerError(f"Cannot check the credentials: {server['error']}")
 
@@ -103,8 +107,8 @@ def login(
     """Store a token for the current target (a profile, or else the server URL).
 
     The token goes into the OS keyring when one answers within 2 seconds (install
-    ``daglab[keyring]``), else into $XDG_CONFIG_HOME/daglab/credentials.toml, readable only
-    by you (DAGLAB_KEYRING=0 skips the keyring). ``--auth-type header`` sends it in
+    daglab[keyring]), else into $XDG_CONFIG_HOME/daglab/credentials.toml, readable only
+    by you (DAGLAB_KEYRING=0 skips the keyring). `--auth-type header` sends it in
     DAGLAB_AUTH_HEADER or Dagster-Cloud-Api-Token.
     """
     from daglab.helpers.auth import DAGSTER_CLOUD_HEADER, credential_key, store_token
@@ -173,7 +177,7 @@ def _read_token(with_token: bool) -> str:
 @app.command("logout")
 @with_global_options
 def logout(opts: GlobalOptions) -> None:
-    """Forget the token ``daglab auth login`` stored for the current target."""
+    """Forget the token `daglab auth login` stored for the current target."""
     from daglab.helpers.auth import credential_key, delete_stored_token
 
     settings = opts.settings()

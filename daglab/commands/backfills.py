@@ -58,13 +58,13 @@ def finish(info: BackfillInfo, opts: GlobalOptions) -> None:
     raise problem
 
 
-def wait_for(opts: GlobalOptions, backfill_id: str, timeout: float) -> BackfillInfo:
+def wait_for(opts: GlobalOptions, backfill_id: str, timeout: float | None) -> BackfillInfo:
     from daglab.helpers.runs.backfills import watch_backfill
 
     async def main() -> BackfillInfo:
         async with opts.client() as client:
             return await watch_backfill(
-                client, backfill_id, timeout, on_progress=BackfillProgress()
+                client, backfill_id, timeout or None, on_progress=BackfillProgress()
             )
 
     return run_async(main())
@@ -77,7 +77,7 @@ def launch_from_run(
     partition_range: str | None,
     tags: dict[str, str],
     wait: bool,
-    timeout: float,
+    timeout: float | None,
 ) -> None:
     """``daglab run ... --partitions a,b | --partition-range A...B``: one backfill."""
     import uuid
@@ -87,6 +87,7 @@ def launch_from_run(
         launch_backfill,
         resolve_backfill_target,
     )
+    from daglab.helpers.text import plural
 
     request_id = uuid.uuid4().hex
 
@@ -99,11 +100,11 @@ def launch_from_run(
                 f"job {target.job}"
                 if not target.is_asset_run
                 else (
-                    f"{len(target.asset_selection)} asset(s) ({', '.join(target.asset_selection[:3])})"
+                    f"{plural(len(target.asset_selection), 'asset')} ({', '.join(target.asset_selection[:3])})"
                 )
             )
             err(
-                f"Launched backfill {info.backfill_id}: {len(chosen)} partitions "
+                f"Launched backfill {info.backfill_id}: {plural(len(chosen), 'partition')} "
                 f"({chosen[0]} … {chosen[-1]}) of {what}"
             )
             err(f"  {info.url}")
@@ -176,7 +177,12 @@ def show(
         ),
     ] = False,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="With --wait: seconds before giving up.", min=0.0)
+        float,
+        typer.Option(
+            "--timeout",
+            help="With --wait: seconds before giving up (exit 4); 0 waits without limit.",
+            min=0.0,
+        ),
     ] = 600.0,
 ) -> None:
     """Show a backfill: status, partitions requested, in progress, succeeded and failed."""

@@ -163,7 +163,11 @@ def down(
         bool, typer.Option("--json", help="Print one JSON document on stdout.")
     ] = False,
 ) -> None:
-    """Stop the dev server and every process it started."""
+    """Stop the dev server and every process it started.
+
+    Its run history goes with it: the server keeps it in a temporary DAGSTER_HOME, which is
+    deleted.
+    """
     from daglab.harness import devserver
     from daglab.harness.errors import DevServerError
 

@@ -66,7 +66,8 @@ def discover(
         typer.Option(
             "--pattern",
             metavar="GLOB",
-            help="Shell-style wildcards on asset keys and names: 'orders/*', '*/raw_*', 'raw_*'.",
+            help="Shell-style wildcards on asset keys and on names: 'sales/*', '*/raw_*', "
+            "'*_job'. Without --filter, the tables show only what matched.",
         ),
     ] = None,
     tags: Annotated[
@@ -91,8 +92,8 @@ def discover(
             "--output",
             "-o",
             metavar="FILE",
-            help="Write the result to FILE instead of printing tables: JSON, or CSV when "
-            "FILE ends in .csv (one entity type only).",
+            help="Write the result to FILE instead of printing tables: JSON when FILE ends "
+            "in .json, CSV when it ends in .csv (one entity type only).",
             dir_okay=False,
         ),
     ] = None,
@@ -101,12 +102,15 @@ def discover(
 
     Tables by default; --json prints one document with a key per type listed.
     A code location that failed to load is reported (with its error) and does not hide the others.
+    With --pattern, --tags or --group and no --filter, only the types with a match are
+    printed as tables (--json and --output still hold a key per type).
     """
 
     from daglab.helpers.discovery import EntityFilters, parse_tags
     from daglab.helpers.errors import BadInputError
 
     types = parse_filter(filter_)
+    only_matches = _defaulted("filter_") and (pattern is not None or bool(tags) or bool(group))
     filters = EntityFilters(
         pattern=pattern,
         tags=parse_tags(tags) if tags is not None else None,
@@ -114,6 +118,15 @@ def discover(
         location=location,
         repository=repo,
     )
+    if output is not None and output.suffix.lower() not in (".json", ".csv"):
+        from daglab.helpers.checks import sanitize_input
+
+        name = sanitize_input(str(output), "line")
+        raise BadInputError(
+            f"--output takes a file name ending in .json or .csv, not {name!r}.",
+            hint="For JSON on stdout use --json; for a file, e.g. --output "
+            f"{output.stem or 'discover'}.json.",
+        )
     as_csv = output is not None and output.suffix.lower() == ".csv"
     if as_csv and len(types) != 1:
         raise BadInputError(
@@ -140,12 +153,21 @@ def discover(
 
         output = safe_output_path(output)
         _write(output, document, types[0] if as_csv else None)
-        counts = ", ".join(f"{len(document[t])} {_label(t, len(document[t]))}" for t in types)
+        counts = ", ".join(_count(t, len(document[t])) for t in types)
         err(f"Wrote {counts} to {output}.")
     if opts.json:
         print_json(document)
     elif output is None:
-        _print_tables(selected)
+        _print_tables(selected, only_matches)
+
+
+def _defaulted(param: str) -> bool:
+    """Whether the option ``param`` was left to its default (not given on the command line)."""
+    from typer._click.core import ParameterSource
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    return ctx is None or ctx.get_parameter_source(param) in (ParameterSource.DEFAULT, None)
 
 
 async def _discover(
@@ -233,6 +255,13 @@ def _compact_tags(tags: dict[str, str]) -> str:
     return " ".join(sanitize(f"{k}={v}" if v else k) for k, v in tags.items())
 
 
+def _widest_tag(tag_sets: Any) -> int:
+    """The width of the longest single tag (``k=v``), up to 30: a Tags column at least that
+    wide wraps between tags, not inside one."""
+    widths = [len(f"{k}={v}" if v else k) for tags in tag_sets for k, v in tags.items()]
+    return min(max(widths, default=4), 30)
+
+
 def _short_partitions(asset: Record) -> str:
     """``"Daily, starting 2024-01-01 UTC."`` → ``"Daily"``: the table shows the gist, JSON all."""
     if not asset["partitioned"]:
@@ -241,7 +270,9 @@ def _short_partitions(asset: Record) -> str:
     return text if len(text) <= 24 else text[:23] + "…"
 
 
-def _print_tables(selected: dict[str, list[Any]]) -> None:
+def _print_tables(selected: dict[str, list[Any]], only_matches: bool = False) -> None:
+    """One table per type; with ``only_matches`` the types where nothing matched are left out
+    (a pattern for asset keys prints no "Jobs: none match")."""
     import os
 
     from daglab.commands._render import console
@@ -255,21 +286,28 @@ def _print_tables(selected: dict[str, list[Any]]) -> None:
         "jobs": _jobs_table,
         "assets": _assets_table,
     }
+    if only_matches:
+        selected = {kind: rows for kind, rows in selected.items() if rows}
+        if not selected:
+            out.print("Nothing matches.")
+            return
     for kind, rows in selected.items():
         printers[kind](out, rows)
-    out.print(
-        " · ".join(f"{len(rows)} {_label(kind, len(rows))}" for kind, rows in selected.items())
-    )
+    out.print(" · ".join(_count(kind, len(rows)) for kind, rows in selected.items()))
 
 
-def _label(kind: str, count: int) -> str:
-    singular = {
-        "locations": "location",
-        "repositories": "repository",
-        "jobs": "job",
-        "assets": "asset",
-    }
-    return kind if count != 1 else singular[kind]
+_NOUNS = {
+    "locations": ("location", "locations"),
+    "repositories": ("repository", "repositories"),
+    "jobs": ("job", "jobs"),
+    "assets": ("asset", "assets"),
+}
+
+
+def _count(kind: str, count: int) -> str:
+    from daglab.helpers.text import plural
+
+    return plural(count, *_NOUNS[kind])
 
 
 def _table(title: str) -> Any:
@@ -337,7 +375,7 @@ def _jobs_table(out: Console, rows: list[Record]) -> None:
     if with_repo:
         _fixed_column(table, "Repository", [j["repository"] for j in rows])
     table.add_column("Kind", no_wrap=True)
-    table.add_column("Tags", overflow="fold")
+    table.add_column("Tags", overflow="fold", min_width=_widest_tag(j["tags"] for j in rows))
     table.add_column("Description", ratio=1, min_width=20)
     for job in rows:
         cells = [sanitize(job["name"]), sanitize(job["location"])]
@@ -382,8 +420,9 @@ def _assets_table(out: Console, rows: list[Record]) -> None:
     cells = {header: [sanitize(cell(a)) for a in rows] for header, cell, _ in columns + optional}
     # Leave out columns empty in every row, then, on a narrow terminal, the least needed ones.
     optional = [c for c in optional if any(cells[c[0]])]
-    for drop in ("Partitions", "Kinds", "Jobs"):
-        if _min_width(columns + optional, cells) <= out.width:
+    tag_width = _widest_tag(a["tags"] for a in rows)
+    for drop in ("Partitions", "Kinds", "Jobs", "Tags"):  # Tags last, never cut inside a tag
+        if _min_width(columns + optional, cells, tag_width) <= out.width:
             break
         optional = [c for c in optional if c[0] != drop]
     shown = columns + optional
@@ -392,6 +431,8 @@ def _assets_table(out: Console, rows: list[Record]) -> None:
     for header, _, fixed in shown:
         if fixed:
             _fixed_column(table, header, cells[header])
+        elif header == "Tags":  # wraps between tags, never inside one
+            table.add_column(header, overflow="fold", min_width=tag_width)
         else:
             table.add_column(header, overflow="fold")
     for i in range(len(rows)):
@@ -399,10 +440,18 @@ def _assets_table(out: Console, rows: list[Record]) -> None:
     out.print(table)
 
 
-def _min_width(columns: list[tuple[str, Any, bool]], cells: dict[str, list[str]]) -> int:
-    """Rough width a table of ``columns`` needs: fixed ones whole, others at 12 characters."""
-    total = 0
+def _min_width(
+    columns: list[tuple[str, Any, bool]], cells: dict[str, list[str]], tag_width: int
+) -> int:
+    """The width a table of ``columns`` needs: fixed ones whole, Tags as wide as its widest
+    tag, others at 12 characters; three between columns and one before the first."""
+    total = 1
     for header, _, fixed in columns:
         widest = max([len(header), *(len(c) for c in cells[header])])
-        total += (min(widest, 60) if fixed else min(widest, 12)) + 3
-    return total
+        if fixed:
+            total += min(widest, 60)
+        elif header == "Tags":
+            total += max(tag_width, len(header))
+        else:
+            total += min(widest, 12)
+    return total + 3 * (len(columns) - 1)

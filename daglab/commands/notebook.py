@@ -96,7 +96,21 @@ def create(
         print_json({"path": str(written), "template": template, **options.given()})
     else:
         typer.echo(f"Wrote {written} (template {template}).")
-        err(f"Open it with: jupyter lab {written}")
+        err(_open_hint(written))
+
+
+def _open_hint(written: Path) -> str:
+    """How to open the notebook: with JupyterLab if it is installed here (on PATH or beside
+    this Python), else how to install it first."""
+    import shlex
+    import shutil
+    import sys
+
+    beside = Path(sys.executable).parent / "jupyter-lab"
+    command = f"jupyter lab {shlex.quote(str(written))}"
+    if shutil.which("jupyter-lab") or beside.exists():
+        return f"Open it with: {command}"
+    return f"JupyterLab is not installed here: pip install jupyterlab, then open it with: {command}"
 
 
 def _warn_unknown_profile(name: str) -> None:

@@ -6,6 +6,7 @@ Only typer and the standard library are imported at module level.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -59,7 +60,7 @@ def rerun(
         float,
         typer.Option(
             "--timeout",
-            help="Seconds to wait before giving up (exit 4).",
+            help="Seconds to wait before giving up (exit 4); 0 waits without limit.",
             rich_help_panel=WATCHING,
             min=0.0,
         ),
@@ -112,13 +113,15 @@ def rerun(
             err(f"  {submitted.url}")
             if not wait:
                 return runs.submitted_result(submitted)
-            return await workflow.watch(timeout, cancel_on_timeout)
+            return await workflow.watch(timeout or None, cancel_on_timeout)
 
     outcome = _run_sync(main, held, opts)
     if outcome.stop_reason == "not_waiting":
         _exit_soon()
         if opts.json:
             print_json(outcome.to_json())
+        else:  # the run id on stdout, as `daglab run --no-wait` prints it
+            sys.stdout.write(outcome.run_id + "\n")
         err(f"Not waiting. Follow it with `daglab watch {outcome.run_id}`.")
         return
     _finish(outcome, opts)

@@ -53,8 +53,16 @@ def _elapsed(seconds: float) -> str:
     return f"{minutes}m{secs:02d}s".rjust(6)
 
 
+# The failed steps whose error the live progress of this command showed in full (one line),
+# so that the end of the run does not say it again.
+_shown_failures: set[str] = set()
+
+
 class ProgressPrinter:
     """Live progress on stderr, one plain line per change (readable in CI logs too)."""
+
+    def __init__(self) -> None:
+        _shown_failures.clear()
 
     def __call__(self, event: ProgressEvent) -> None:
         from daglab.helpers.runs import describe
@@ -62,6 +70,12 @@ class ProgressPrinter:
         line = describe(event)
         if line:
             err(f"[{_elapsed(event.elapsed)}] {_one(line)}")
+        if event.kind == "step_failed" and event.step and len(_message_lines(event.message)) <= 1:
+            _shown_failures.add(event.step)
+
+
+def _message_lines(message: object) -> list[str]:
+    return [line for line in _clean(message).strip().splitlines() if line.strip()]
 
 
 def _print_problems(result: ValidationResult) -> None:
@@ -74,16 +88,21 @@ def _print_problems(result: ValidationResult) -> None:
         err(f"  - at {_clean(problem.where)}: {message}")
 
 
-def _print_failure(result: RunResult) -> None:
+def _print_failure(result: RunResult) -> bool:
+    """The run's error, unless the live progress already showed all of it; True if the
+    error's text is on stderr now."""
     error = result.error
     if error is None:
-        return
+        return False
     err(f"Failed step: {_clean(error.step)}" if error.step else "The run failed:")
-    lines = _clean(error.message).strip().splitlines() or ["(no message)"]
+    if error.step and error.step in _shown_failures:
+        return True  # "step X FAILED: <the whole message>" is a line above
+    lines = _message_lines(error.message) or ["(no message)"]
     for line in lines[:20]:
         err(f"  {line}")
     if len(lines) > 20:
         err(f"  ... ({len(lines) - 20} more lines in the Dagster UI)")
+    return True
 
 
 STDERR_TAIL_LINES = 10
@@ -115,12 +134,13 @@ def _print_stderr_tail(run_id: str, step: str, opts: GlobalOptions) -> None:
 
 
 def _summary(result: RunResult) -> str:
+    from daglab.helpers.text import plural
+
     parts = [f"Run {_one(result.run_id)} {_one(result.status)}"]
     if result.duration_s is not None:
         parts.append(f"in {result.duration_s:.1f}s")
     if result.materialized:
-        n = len(result.materialized)
-        parts.append(f"({n} asset{'s' if n != 1 else ''} materialized)")
+        parts.append(f"({plural(len(result.materialized), 'asset')} materialized)")
     if result.checks:
         failed = len(result.failed_checks)
         parts.append(
@@ -224,7 +244,7 @@ def _finish(result: RunResult, opts: GlobalOptions) -> None:
             result=result,
             hint=result.url,
         )
-    _print_failure(result)
+    shown = _print_failure(result)
     if result.status == "FAILURE" and result.error is not None and result.error.step:
         _print_stderr_tail(result.run_id, result.error.step, opts)
     if result.status == "CANCELED":
@@ -233,8 +253,10 @@ def _finish(result: RunResult, opts: GlobalOptions) -> None:
         )
     summary = f"Run {_one(result.run_id)} ended {_one(result.status)}"
     if result.error is not None:
-        where = f" in step {_one(result.error.step)}" if result.error.step else ""
-        summary += f"{where}: {_one(reason_line(result.error.message))}"
+        summary += f" in step {_one(result.error.step)}" if result.error.step else ""
+        # The error itself is on the lines above; a message that holds it (--json's error
+        # document, a log) gets its one-line reason.
+        summary += "." if shown else f": {_one(reason_line(result.error.message))}"
     raise errors.RunFailedError(summary, result=result, hint=_one(result.url))
 
 
@@ -274,9 +296,11 @@ def _describe(target: RunTarget) -> str:
     if target.repository != "__repository__":
         where += f"/{_one(target.repository)}"
     if target.is_asset_run:
+        from daglab.helpers.text import plural
+
         n = len(target.asset_selection)
         keys = ", ".join(_one(k) for k in target.asset_selection[:5]) + (" ..." if n > 5 else "")
-        return f"{n} asset{'s' if n != 1 else ''} ({keys}) via {_one(target.job)} in {where}"
+        return f"{plural(n, 'asset')} ({keys}) via {_one(target.job)} in {where}"
     return f"job {_one(target.job)} in {where}"
 
 
@@ -291,7 +315,7 @@ def run(
         str | None,
         typer.Option(
             "--asset-selection",
-            help="Materialize exactly these assets: comma-separated keys, e.g. 'orders/raw_orders,customers/raw_customers'.",
+            help="Materialize exactly these assets: comma-separated keys, e.g. 'sales/orders,sales/customers'.",
             rich_help_panel=TARGET,
             show_default=False,
         ),
@@ -300,7 +324,7 @@ def run(
         str | None,
         typer.Option(
             "--asset-pattern",
-            help="Materialize the assets whose key matches a wildcard pattern, e.g. 'orders/*'.",
+            help="Materialize the assets whose key matches a wildcard pattern, e.g. 'sales/*'.",
             rich_help_panel=TARGET,
             show_default=False,
         ),
@@ -309,8 +333,8 @@ def run(
         str | None,
         typer.Option(
             "--select",
-            help="Materialize a Dagster asset selection, e.g. '+key:\"orders/order_summary\"' or "
-            "'group:orders and not tag:tier=bronze' (resolved by daglab, works on every version).",
+            help="Materialize a Dagster asset selection, e.g. '+key:\"sales/report\"' or "
+            "'group:sales and not tag:tier=bronze' (resolved by daglab, works on every version).",
             rich_help_panel=TARGET,
             show_default=False,
         ),
@@ -409,7 +433,7 @@ def run(
         float,
         typer.Option(
             "--timeout",
-            help="Seconds to wait for the run before giving up (exit 4).",
+            help="Seconds to wait for the run before giving up (exit 4); 0 waits without limit.",
             rich_help_panel=WATCHING,
             min=0.0,
         ),
@@ -457,7 +481,7 @@ def run(
             partition_range,
             runs.parse_run_tags(tag or []),
             wait,
-            timeout,
+            timeout or None,
         )
         return
     request = runs.RunRequest(
@@ -505,7 +529,7 @@ def run(
             err(f"  {_one(submitted.url)}")
             if not wait:
                 return runs.submitted_result(submitted)
-            return await workflow.watch(timeout, cancel_on_timeout)
+            return await workflow.watch(timeout or None, cancel_on_timeout)
 
     outcome = _run_sync(main, held, opts)
     from daglab.helpers.models import ValidationResult
@@ -514,10 +538,11 @@ def run(
         _report_validation(outcome, opts)
         if not outcome.valid:
             from daglab.helpers.errors import ConfigValidationError
+            from daglab.helpers.text import plural
 
             raise ConfigValidationError(
                 f"The run config is not valid for job {outcome.job} "
-                f"({len(outcome.errors)} problem{'s' if len(outcome.errors) != 1 else ''}).",
+                f"({plural(len(outcome.errors), 'problem')}).",
                 outcome.errors,
             )
         return
@@ -525,6 +550,8 @@ def run(
         _exit_soon()
         if opts.json:
             print_json(outcome.to_json())
+        else:  # the run id on stdout, for RID=$(daglab run ... --no-wait)
+            sys.stdout.write(_one(outcome.run_id) + "\n")
         err(f"Not waiting. Follow it with `daglab watch {_one(outcome.run_id)}`.")
         return
     _finish(outcome, opts)
@@ -562,7 +589,11 @@ def watch(
     ],
     timeout: Annotated[
         float,
-        typer.Option("--timeout", help="Seconds to wait before giving up (exit 4).", min=0.0),
+        typer.Option(
+            "--timeout",
+            help="Seconds to wait before giving up (exit 4); 0 waits without limit.",
+            min=0.0,
+        ),
     ] = 300.0,
     cancel_on_timeout: Annotated[
         bool,
@@ -577,6 +608,7 @@ def watch(
     async def main() -> RunResult:
         from daglab.helpers.runs import get_run
         from daglab.helpers.runs.history import resolve_run_ref
+        from daglab.helpers.text import plural
 
         async with opts.client() as client:
             workflow = held.start(client)
@@ -586,13 +618,13 @@ def watch(
             current = await _within(get_run(client, run_id), timeout, f"looking up run {run_id}")
             what = f"job {_one(current.job)}" if current.job else "run"
             if current.asset_selection:
-                what += f" ({len(current.asset_selection)} assets)"
+                what += f" ({plural(len(current.asset_selection), 'asset')})"
             err(
                 f"Watching run {_one(run_id)}: {what} in {_one(current.location)}, "
                 f"{_one(current.status)}"
             )
             err(f"  {_one(current.url)}")
-            return await workflow.watch_run(run_id, timeout, cancel_on_timeout)
+            return await workflow.watch_run(run_id, timeout or None, cancel_on_timeout)
 
     result = _run_sync(main, held, opts)
     _finish(result, opts)
@@ -606,6 +638,8 @@ async def _within(awaitable: Any, timeout: float, what: str) -> Any:
     from daglab.helpers.graphql import bounded
     from daglab.helpers.runs.watch import DEADLINE_GRACE
 
+    if not timeout:  # --timeout 0: no limit of daglab's own (each request keeps its own)
+        return await awaitable
     try:
         return await bounded(awaitable, timeout + DEADLINE_GRACE)
     except asyncio.TimeoutError:

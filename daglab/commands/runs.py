@@ -172,6 +172,7 @@ def list_(
     --json: one run per line (JSON Lines), nothing else on stdout.
     """
     from daglab.helpers.runs.history import iter_runs
+    from daglab.helpers.text import plural
 
     filters = build_filter(status, job, tag, since, before, location, daglab)
 
@@ -195,7 +196,7 @@ def list_(
             return count
 
         count = run_async(stream())
-        err(f"{count} run{'s' if count != 1 else ''}.")
+        err(f"{plural(count, 'run')}.")
         return
 
     async def first() -> tuple[list[RunSummary], bool]:
@@ -216,7 +217,7 @@ def list_(
 
     sys.stdout.write(text_table(HEADERS, [row(r) for r in runs]) + "\n")
     more = f"; more with --limit {limit * 5} or --all" if truncated else ""
-    err(f"{len(runs)} run{'s' if len(runs) != 1 else ''}, newest first{more}.")
+    err(f"{plural(len(runs), 'run')}, newest first{more}.")
 
 
 _WIDTHS = (8, 40, 10, 19, 8)

@@ -159,7 +159,7 @@ def parse_config_yaml(text: str, source: str = "--config-yaml") -> dict[str, Any
         problem = exc.problem or exc.context or "invalid YAML"
         raise errors.ConfigFileError(
             f"Cannot parse the run config in {where}: {problem}.",
-            hint="Run config is YAML or JSON, e.g. 'ops: {process_rows: {config: {rows: 3}}}'.",
+            hint="Run config is YAML or JSON, e.g. 'ops: {my_op: {config: {rows: 3}}}'.",
         ) from None
     except yaml.YAMLError as exc:
         raise errors.ConfigFileError(f"Cannot parse the run config in {source}: {exc}.") from None

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from daglab.helpers.assetkeys import format_key, parse_key
 from daglab.helpers.errors import BadInputError, GraphQLError, TargetNotFoundError
 from daglab.helpers.graphql import check_union
-from daglab.helpers.queries import ASSETS, ASSETS_1_7, JOBS, WORKSPACE, pick
+from daglab.helpers.queries import ASSET_INSTIGATORS, ASSETS, ASSETS_1_7, JOBS, WORKSPACE, pick
 
 if TYPE_CHECKING:
     from daglab.helpers.graphql import DagsterClient
@@ -267,6 +267,27 @@ async def _assets_data(client: DagsterClient) -> dict[str, Any]:
         # The side request ends with this one, whatever happened (its error, if any, is
         # not this call's: nothing is left pending or unretrieved).
         await asyncio.gather(version, return_exceptions=True)
+
+
+async def with_instigators(client: DagsterClient, assets: Sequence[AssetInfo]) -> list[AssetInfo]:
+    """``assets`` with the sensors and schedules that target each (per code location and
+    repository, as Dagster's ``sensor:``/``schedule:`` selections read them)."""
+    data = await client.execute(ASSET_INSTIGATORS)
+    targeting: dict[tuple[str, str, str], tuple[list[str], list[str]]] = {}
+    for repo in _repository_nodes(data, "reading the sensors and schedules of assets"):
+        location = str((repo.get("location") or {}).get("name"))
+        for node in repo.get("assetNodes") or []:
+            instigators = node.get("targetingInstigators") or []
+            key = format_key((node.get("assetKey") or {}).get("path") or [])
+            targeting[(location, str(repo.get("name")), key)] = (
+                sorted({str(i["name"]) for i in instigators if i.get("__typename") == "Sensor"}),
+                sorted({str(i["name"]) for i in instigators if i.get("__typename") == "Schedule"}),
+            )
+    out = []
+    for asset in assets:
+        sensors, schedules = targeting.get((asset.location, asset.repository, asset.key), ([], []))
+        out.append(asset.model_copy(update={"sensors": sensors, "schedules": schedules}))
+    return out
 
 
 async def discover_repositories(

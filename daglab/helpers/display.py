@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, SupportsIndex, TypeVar, overload
 
 from daglab.helpers.text import clean as _clean_text
+from daglab.helpers.text import plural
 
 T = TypeVar("T")
 
@@ -300,7 +301,7 @@ def runs_html(results: Iterable[Any]) -> str:
             ]
             for r in items
         ],
-        caption=f"{len(items)} run{'s' if len(items) != 1 else ''}",
+        caption=plural(len(items), "run"),
     )
 
 
@@ -354,7 +355,7 @@ class EntityList(list[T]):
         return headers, [row(item) for item in self]
 
     def _caption(self) -> str:
-        return f"{len(self)} {self.kind}{'s' if len(self) != 1 else ''}"
+        return plural(len(self), self.kind)
 
     def _repr_html_(self) -> str:
         headers, rows = self._table()

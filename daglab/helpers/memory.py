@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from daglab.helpers.display import format_time, html_table, ipython_shell
 from daglab.helpers.statuses import TERMINAL_STATUSES
+from daglab.helpers.text import plural
 
 if TYPE_CHECKING:
     from daglab.helpers.config import ConnectionSettings
@@ -168,8 +169,8 @@ class SessionState:
         target = (self.target or {}).get("url") or "not connected"
         head = (
             f"<p><b>Session</b> · target {html.escape(str(target))} · "
-            f"{len(self.jobs)} jobs, {len(self.assets)} assets discovered · "
-            f"{len(self.runs)} runs ({len(self.in_flight)} in flight)"
+            f"{plural(len(self.jobs), 'job')}, {plural(len(self.assets), 'asset')} discovered · "
+            f"{plural(len(self.runs), 'run')} ({len(self.in_flight)} in flight)"
             + (f" · saved in <code>{html.escape(str(self.path))}</code>" if self.path else "")
             + "</p>"
         )
@@ -208,6 +209,17 @@ def set_resumer(resumer: Callable[[float | None, bool | None], Any]) -> None:
 
 
 _path_override: Path | None = None
+_notebook_name: str | None = None
+
+
+def name_notebook(file_name: str | None) -> None:
+    """The notebook's file name, for a kernel no front end tells (nbclient, papermill,
+    ``jupyter nbconvert --execute``): its state goes to ``.<name>.daglab-state.json`` in the
+    kernel's directory, one file per notebook, as under Jupyter. A generated notebook calls
+    this with its own name; what a front end says still wins."""
+    global _notebook_name
+    with _lock:
+        _notebook_name = Path(file_name).name if file_name else None
 
 
 def _notebook_path() -> Path | None:
@@ -231,6 +243,8 @@ def default_path() -> Path:
     if env:
         return Path(env).expanduser()
     notebook = _notebook_path()
+    if notebook is None and _notebook_name is not None and ipython_shell() is not None:
+        notebook = Path.cwd() / _notebook_name
     if notebook is not None:
         return notebook.with_name(f".{notebook.stem}.daglab-state.json")
     return Path.cwd() / DEFAULT_NAME

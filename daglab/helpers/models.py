@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from daglab.helpers.statuses import TERMINAL_STATUSES
 
@@ -75,6 +75,10 @@ class AssetInfo(Model):
     implicit_jobs: list[str] = []
     owners: list[str] = []
     partition_type: str | None = None
+    # The sensors and schedules that target it (``sensor:``/``schedule:`` selections); read
+    # only when a selection names them (None: not read), never in its JSON.
+    sensors: list[str] | None = Field(default=None, exclude=True)
+    schedules: list[str] | None = Field(default=None, exclude=True)
 
     def to_json(self) -> dict[str, object]:
         return self.model_dump()

@@ -18,6 +18,7 @@ from daglab.helpers.display import (
     format_seconds,
     in_notebook,
 )
+from daglab.helpers.text import plural
 
 
 class Progress:
@@ -31,7 +32,7 @@ class Progress:
         self._last_shown = 0.0
         self._last_key: tuple[object, ...] | None = None
         self._line_open = False
-        self.status = "STARTING"
+        self.status = ""  # none shown until the server tells one
         self.run_id: str | None = None
         self.url: str | None = None
         self.detail = ""
@@ -67,10 +68,9 @@ class Progress:
             if error.strip():
                 self.detail = clean(error).strip().splitlines()[0][:160]
             elif materialized:
-                n = len(materialized)
-                self.detail = f"{n} asset{'s' if n != 1 else ''} materialized"
+                self.detail = f"{plural(len(materialized), 'asset')} materialized"
             elif steps:
-                self.detail = f"{len(steps)} step{'s' if len(steps) != 1 else ''} succeeded"
+                self.detail = f"{plural(len(steps), 'step')} succeeded"
         self._show(final=True)
 
     def _elapsed(self) -> str:
@@ -84,11 +84,12 @@ class Progress:
 
     def _html(self) -> str:
         color = _STATUS_COLORS.get(self.status, "#0969da")
-        parts = [
-            f"<b>{html.escape(self.label)}</b>",
-            f'<span style="color:{color};font-weight:bold">{html.escape(self.status)}</span>',
-            html.escape(self._elapsed()),
-        ]
+        parts = [f"<b>{html.escape(self.label)}</b>"]
+        if self.status:
+            parts.append(
+                f'<span style="color:{color};font-weight:bold">{html.escape(self.status)}</span>'
+            )
+        parts.append(html.escape(self._elapsed()))
         if self.run_id:
             rid = html.escape(self.run_id[:8])
             if self.url and self.url.startswith(("http://", "https://")):
@@ -111,7 +112,7 @@ class Progress:
             self._handle.update(content)
 
     def _text(self) -> str:
-        parts = [self.label, self.status, self._elapsed()]
+        parts = [self.label, *([self.status] if self.status else []), self._elapsed()]
         if self.run_id:
             parts.append(f"run {self.run_id}")
         if self.detail:

@@ -120,6 +120,34 @@ _ASSET_FIELDS = """
           }
 """
 
+# `sensor:`/`schedule:` selections: what each asset's instigators are (every version has
+# the field; it costs the server a look at every sensor per asset, so it is asked only then).
+ASSET_INSTIGATORS = Document(
+    "DaglabAssetInstigators",
+    """
+query DaglabAssetInstigators {
+  repositoriesOrError {
+    __typename
+    ... on RepositoryConnection {
+      nodes {
+        name
+        location { name }
+        assetNodes {
+          assetKey { path }
+          targetingInstigators {
+            __typename
+            ... on Sensor { name }
+            ... on Schedule { name }
+          }
+        }
+      }
+    }
+    ... on PythonError { message className }
+  }
+}
+""",
+)
+
 # 1.7: `isSource` and no `kinds`/`isMaterializable`; 1.8+: the reverse.
 ASSETS_1_7 = Document(
     "DaglabAssets",

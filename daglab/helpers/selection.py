@@ -79,21 +79,34 @@ _KEYWORDS = {"and": "AND", "or": "OR", "not": "NOT"}
 _CASED_KEYWORDS = {"and", "AND", "or", "OR", "not", "NOT"}  # Dagster's: lower or upper case
 _SYMBOLS = {"(": "LPAREN", ")": "RPAREN", "+": "PLUS", ":": "COLON", "=": "EQUAL", ",": "COMMA"}
 
-ATTRIBUTES = ("key", "group", "tag", "kind", "owner", "code_location", "job", "is", "partitions")
-IS_VALUES = ("external", "materializable")
-PARTITIONS_VALUES = ("none", "static", "dynamic", "time", "multipartitions")
-# Dagster 1.13's grammar knows these too, but they need state daglab does not read (asset
-# health, column lineage, table names, a branch deployment, automation).
-UNSUPPORTED_ATTRIBUTES = (
-    "status",
-    "column",
-    "table_name",
-    "column_tag",
-    "changed_in_branch",
-    "automation_type",
+ATTRIBUTES = (
+    "key",
+    "group",
+    "tag",
+    "kind",
+    "owner",
+    "code_location",
+    "job",
+    "is",
+    "partitions",
     "sensor",
     "schedule",
 )
+# ``sensor:``/``schedule:`` select what an instigator targets: read from the server
+# (``AssetNode.targetingInstigators``) only when a selection names them.
+INSTIGATOR_ATTRIBUTES = ("sensor", "schedule")
+IS_VALUES = ("external", "materializable")
+PARTITIONS_VALUES = ("none", "static", "dynamic", "time", "multipartitions")
+# Dagster 1.13's grammar knows these too, but outside its UI Dagster itself cannot resolve
+# them (its AssetSelection classes raise NotImplementedError): why, for each.
+UNSUPPORTED_ATTRIBUTES = {
+    "status": "asset health is resolved only in the Dagster UI",
+    "column": "column lineage is resolved only in the Dagster UI",
+    "table_name": "table names are resolved only in the Dagster UI",
+    "column_tag": "column tags are resolved only in the Dagster UI",
+    "changed_in_branch": "it needs a Dagster+ branch deployment",
+    "automation_type": "automation types are resolved only in the Dagster UI",
+}
 FUNCTIONS = ("roots", "sinks")
 
 
@@ -330,7 +343,8 @@ class _Parser:
         name = name_tok.value.lower()
         if name in UNSUPPORTED_ATTRIBUTES:
             raise SelectionError(
-                f"'{name}:' needs state daglab does not resolve client-side; "
+                f"'{name}:' cannot be resolved outside the Dagster UI ("
+                f"{UNSUPPORTED_ATTRIBUTES[name]}; Dagster's own resolver refuses it too); "
                 f"use {', '.join(a + ':' for a in ATTRIBUTES)}.",
             )
         if name not in ATTRIBUTES:
@@ -470,6 +484,11 @@ def _matches(attr: Attr, asset: SelectableAsset) -> bool:
             if getattr(asset, "repository", None) != repo:
                 return False
         return asset.location == location
+    if name in INSTIGATOR_ATTRIBUTES:
+        targeting = getattr(asset, f"{name}s", None)
+        if targeting is None:  # a caller that did not read them: say so, never guess
+            raise SelectionError(f"'{name}:' needs the instigators of each asset, not read.")
+        return attr.value in targeting
     if name == "job":
         return attr.value in (
             *(getattr(asset, "jobs", None) or ()),
@@ -567,6 +586,18 @@ class _Graph:
             edges = self.up if node.name == "roots" else self.down
             return {i for i in inner if not ((self.walk({i}, edges, EVERY_LEVEL) - {i}) & inner)}
         raise TypeError(f"not a selection node: {node!r}")  # pragma: no cover
+
+
+def names_instigators(node: Node) -> bool:
+    """Whether ``node`` uses ``sensor:`` or ``schedule:`` (the assets' targeting instigators
+    must then be read from the server first)."""
+    if isinstance(node, Attr):
+        return node.name in INSTIGATOR_ATTRIBUTES
+    if isinstance(node, (Not, Traverse, Func)):
+        return names_instigators(node.expr)
+    if isinstance(node, (And, Or)):
+        return names_instigators(node.left) or names_instigators(node.right)
+    return False
 
 
 def resolve_selection_nodes(node: Node, assets: Iterable[T]) -> list[T]:

@@ -35,6 +35,7 @@ from daglab.helpers.errors import BadInputError
 from daglab.helpers.graphql import DagsterClient
 from daglab.helpers.performance import PerformanceMetrics, track_async
 from daglab.helpers.progress import Progress, _QueuedProgress, open_progress
+from daglab.helpers.text import plural
 
 if TYPE_CHECKING:
     import httpx
@@ -314,9 +315,17 @@ async def discover_assets(
     assets = await _all_assets(location, repository)
     _state.remember_discovered(assets=[a.key for a in assets])
     if select:
-        from daglab.helpers.selection import parse_selection, resolve_selection_nodes
+        from daglab.helpers.discovery import with_instigators
+        from daglab.helpers.selection import (
+            names_instigators,
+            parse_selection,
+            resolve_selection_nodes,
+        )
 
-        assets = resolve_selection_nodes(parse_selection(select), assets)
+        node = parse_selection(select)
+        if names_instigators(node):
+            assets = await with_instigators(_client(), assets)
+        assets = resolve_selection_nodes(node, assets)
     filters = EntityFilters(
         pattern=pattern, tags=tag_dict(tags), groups=list(groups) if groups else None
     )
@@ -403,8 +412,8 @@ class _Watched:
         self.run_id, self.url = run_id, url
         self.view = open_progress(self.label, self.progress)
         self.workflow.follow_events = self.view is not None  # else only the status is polled
-        if self.view is not None:
-            self.view.update(status="STARTING", run_id=run_id, url=url)
+        # Nothing is shown before the server tells the run's status (the first poll): a
+        # guessed STARTING would come before a real QUEUED.
         try:
             result = await self.workflow.watch_run(run_id, timeout, cancel_on_timeout)
         except BaseException:
@@ -416,10 +425,6 @@ class _Watched:
         if self.view is not None:
             self.view.finish(result)
         return runs.check_outcome(result)
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'s' if count != 1 else ''}"
 
 
 @errors.guard_shapes
@@ -493,7 +498,7 @@ async def run_assets(
     )
     watched = _Watched(_client(), request, "assets", progress)
     target = await watched.workflow.resolve()
-    watched.label = _plural(len(target.asset_selection), "asset")
+    watched.label = plural(len(target.asset_selection), "asset")
     return await watched.run(wait=wait, timeout=timeout, cancel_on_timeout=cancel_on_timeout)
 
 

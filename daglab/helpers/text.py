@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CONTROL_CHARS", "ESCAPE_SEQUENCES", "clean", "csv_cell"]
+__all__ = [
+    "CONTROL_CHARS",
+    "ESCAPE_SEQUENCES",
+    "clean",
+    "close_matches",
+    "csv_cell",
+    "plural",
+    "reason_line",
+]
 
 # CSI (ESC [ or 8-bit 0x9b); OSC/DCS/SOS/PM/APC strings up to their terminator (BEL or ST);
 # two-character escapes.
@@ -71,3 +79,22 @@ def reason_line(text: str | None, limit: int = 300) -> str:
         if last not in first:
             first = f"{first} {last}"
     return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """``count`` and ``noun`` agreeing in number: ``1 asset``, ``2 assets``, ``0 assets``;
+    ``many`` spells an irregular plural (``plural(n, "repository", "repositories")``).
+    Every count daglab shows is worded here."""
+    return f"{count} {noun if count == 1 else (many or noun + 's')}"
+
+
+def close_matches(word: str, names: list[str], n: int = 5) -> list[str]:
+    """The names a "did you mean" offers for ``word``: those that contain it (any case),
+    then those difflib finds close (ratio 0.75 and up), at most ``n``. A common part such as
+    ``_job`` alone does not make two names close."""
+    import difflib
+
+    lowered = word.lower()
+    found = [name for name in names if lowered and lowered in name.lower()]
+    found += difflib.get_close_matches(word, names, n=n, cutoff=0.75)
+    return list(dict.fromkeys(found))[:n]

@@ -153,13 +153,13 @@ Partition = Annotated[
 ]
 AssetKeys = Annotated[
     list[str] | None,
-    Field(description="Exactly these assets, by slash-joined key: ['orders/raw_orders']."),
+    Field(description="Exactly these assets, by slash-joined key: ['sales/orders']."),
 ]
 Select = Annotated[
     str | None,
     Field(
         description="A Dagster asset selection, resolved by daglab the same on every Dagster "
-        "version: 'group:orders', '+key:\"orders/order_summary\"', 'tag:tier=gold and not "
+        "version: 'group:sales', '+key:\"sales/report\"', 'tag:tier=gold and not "
         "kind:pandas', 'sinks(*)'."
     ),
 ]

@@ -115,10 +115,17 @@ def read_tools(ctx: ToolContext) -> list[ToolSpec]:
         found = await discover(client, ["assets"], location, repository)
         assets = sorted(found.assets or [], key=lambda a: (a.key, a.location, a.repository))
         if select:
-            from daglab.helpers.selection import select_assets
+            from daglab.helpers.discovery import with_instigators
+            from daglab.helpers.selection import (
+                names_instigators,
+                parse_selection,
+                resolve_selection_nodes,
+            )
 
-            chosen = set(select_assets(select, assets))
-            assets = [a for a in assets if a.key in chosen]
+            node = parse_selection(select)
+            if names_instigators(node):
+                assets = await with_instigators(client, assets)
+            assets = resolve_selection_nodes(node, assets)
         filters = EntityFilters(pattern=pattern, tags=clean_tags(tags), groups=groups or None)
         assets = filter_entities(assets, filters)
         n = limits.limit(limit)

@@ -9,6 +9,7 @@ CLI (environment, profile, ``daglab dev``, default), and only a profile *name* m
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Mapping
@@ -49,6 +50,8 @@ class NotebookOptions:
     asset_pattern: str | None = None
     select: str | None = None
     profile: str | None = None
+    # The file the notebook is written to (names its state file when run headless).
+    file_name: str = "notebook.ipynb"
 
     def given(self) -> dict[str, str]:
         return {
@@ -181,6 +184,12 @@ def write_notebook(
     target = Path(path).expanduser()
     if target.suffix == "":
         target = target.with_suffix(".ipynb")
+    elif target.suffix.lower() != ".ipynb":
+        raise NotebookError(
+            f"A notebook is a .ipynb file; {target.name} would not open as one in Jupyter.",
+            hint=f"Name it {target.stem}.ipynb (or leave the suffix off).",
+        )
+    options = dataclasses.replace(options or NotebookOptions(), file_name=target.name)
     notebook = build_notebook(name, options)
     _validate(notebook)
     if target.is_dir():

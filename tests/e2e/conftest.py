@@ -73,7 +73,7 @@ query DaglabTestEvents($runId: ID!, $afterCursor: String) {
   logsForRun(runId: $runId, afterCursor: $afterCursor) {
     __typename
     ... on EventConnection {
-      cursor hasMore events { __typename ... on MessageEvent { eventType stepKey } }
+      cursor hasMore events { __typename ... on MessageEvent { eventType stepKey message } }
     }
   }
 }

@@ -336,3 +336,58 @@ def test_selection_uses_owners_and_keeps_a_key_of_two_locations_apart(
     )
     with pytest.raises(errors.SelectionError, match="spans 2 code locations"):
         asyncio.run(resolve('key:"twice/shared"'))
+
+
+SERVER_INSTIGATORS = """
+query DaglabTestInstigators {
+  repositoriesOrError {
+    ... on RepositoryConnection {
+      nodes {
+        name
+        location { name }
+        assetNodes {
+          assetKey { path }
+          targetingInstigators { __typename ... on Sensor { name } ... on Schedule { name } }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+def test_sensor_and_schedule_selections_pick_what_the_server_says_they_target(
+    defs_server: DagsterServer, cli_env: dict[str, str]
+) -> None:
+    targeted: dict[tuple[str, str], set[str]] = {}
+    for repo in graphql(defs_server, SERVER_INSTIGATORS)["repositoriesOrError"]["nodes"]:
+        for node in repo["assetNodes"]:
+            for instigator in node["targetingInstigators"]:
+                kind = "sensor" if instigator["__typename"] == "Sensor" else "schedule"
+                name = (kind, instigator["name"])
+                targeted.setdefault(name, set()).add("/".join(node["assetKey"]["path"]))
+    assert targeted[("sensor", "checks_sensor")] == {
+        "defs/checked",
+        "defs/gated",
+        "defs/behind_gate",
+    }
+    for (kind, name), keys in targeted.items():
+        shown = daglab(
+            defs_server, cli_env, "run", "--select", f"{kind}:{name}", "--validate-only", "--json"
+        )
+        assert shown.returncode == 0, shown.stderr
+        assert set(shown.json()["asset_selection"]) == keys, (kind, name)
+    both = daglab(
+        defs_server,
+        cli_env,
+        "run",
+        "--select",
+        'sensor:checks_sensor and not key:"defs/gated"',
+        "--validate-only",
+        "--json",
+    )
+    assert set(both.json()["asset_selection"]) == {"defs/checked", "defs/behind_gate"}
+    nothing = daglab(defs_server, cli_env, "run", "--select", "schedule:no_such", "--validate-only")
+    assert nothing.returncode == 2 and "matches no materializable asset" in nothing.stderr
+    ui_only = daglab(defs_server, cli_env, "run", "--select", "status:HEALTHY", "--validate-only")
+    assert ui_only.returncode == 2 and "only in the Dagster UI" in ui_only.stderr

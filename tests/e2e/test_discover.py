@@ -299,6 +299,20 @@ def test_pattern_on_names_of_every_type(
     assert document["assets"] == []
 
 
+def test_a_pattern_for_asset_keys_prints_only_the_assets_table(
+    dagster_server: DagsterServer, cli_env: dict[str, str]
+) -> None:
+    """No "Jobs: none match." before the assets found: without --filter, the tables are the
+    types that matched."""
+    result = discover(dagster_server, cli_env, "--pattern", "orders/*")
+    assert result.returncode == 0, result.stderr
+    assert "none match" not in result.stdout
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith("Assets (3)") and lines[-1] == "3 assets"
+    shown = sorted(line.split()[0] for line in lines if line.startswith(" orders/"))
+    assert shown == ["orders/cleaned_orders", "orders/order_summary", "orders/raw_orders"]
+
+
 def test_pattern_that_matches_nothing(
     dagster_server: DagsterServer, cli_env: dict[str, str]
 ) -> None:

@@ -113,9 +113,12 @@ def assert_clean(nb: nbformat.NotebookNode) -> None:
     assert "Traceback" not in stderr and "Error" not in stderr, stderr
 
 
-def saved_runs(directory: Path) -> dict[str, dict[str, Any]]:
-    """The runs the notebook's session state recorded (saved next to the notebook)."""
-    state = json.loads((directory / ".daglab-state.json").read_text())
+def saved_runs(directory: Path, notebook: str | None = None) -> dict[str, dict[str, Any]]:
+    """The runs the notebook's session state recorded (saved next to the notebook): a
+    generated notebook run headless names its own file, ``.<notebook>.daglab-state.json``;
+    one written by hand, which cannot, the kernel directory's ``.daglab-state.json``."""
+    name = f".{notebook}.daglab-state.json" if notebook else ".daglab-state.json"
+    state = json.loads((directory / name).read_text())
     return {run["run_id"]: run for run in state["runs"]}
 
 
@@ -154,7 +157,8 @@ def test_explore_template(tmp_path: Path, notebook_env: dict[str, str], kernel_d
     jobs = html_of(nb, "explore-jobs")
     assert "config_job" in jobs and "__ASSET_JOB" not in jobs
     assert "orders/raw_orders" in html_of(nb, "explore-assets")
-    assert saved_runs(tmp_path) == {}
+    assert saved_runs(tmp_path, "explore") == {}
+    assert not (tmp_path / ".daglab-state.json").exists()  # one file per notebook
 
 
 def test_run_job_template(
@@ -169,10 +173,10 @@ def test_run_job_template(
     assert "valid" in html_of(nb, "run-job-config")
     progress = html_of(nb, "run-job-monitor")
     assert "daglab-progress" in progress and "SUCCESS" in progress
-    [run_id] = saved_runs(tmp_path)
+    [run_id] = saved_runs(tmp_path, "run")
     run = server_run(dagster_server, run_id)
     assert (run["status"], run["jobName"]) == ("SUCCESS", "config_job")
-    assert saved_runs(tmp_path)[run_id]["status"] == "SUCCESS"
+    assert saved_runs(tmp_path, "run")[run_id]["status"] == "SUCCESS"
 
 
 @pytest.mark.smoke
@@ -189,7 +193,7 @@ def test_assets_template_materializes_the_orders_assets(
     )
     nb = execute(path, notebook_env, kernel_dir)
     assert_clean(nb)
-    [run_id] = saved_runs(tmp_path)
+    [run_id] = saved_runs(tmp_path, "demo")
     run = server_run(dagster_server, run_id)
     assert run["status"] == "SUCCESS"
     assert sorted("/".join(k["path"]) for k in run["assetSelection"]) == ORDERS
@@ -209,7 +213,7 @@ def test_performance_template(
     for operation in ("connect", "discover_jobs", "discover_assets", "run_job orders_job"):
         assert operation in report
     assert "process RSS" in html_of(nb, "performance-memory-after")
-    [run_id] = saved_runs(tmp_path)
+    [run_id] = saved_runs(tmp_path, "perf")
     assert server_run(dagster_server, run_id)["status"] == "SUCCESS"
 
 

@@ -245,6 +245,12 @@ def test_rerun_from_failure_ends_success_once_the_fixture_passes(
     steps = daglab(ops_server, cli_env, "rerun", doc["run_id"], "--steps", "prepare", "--json")
     assert steps.returncode == 0, steps.stderr
     assert server_run(ops_server, steps.json()["run_id"])["stepKeysToExecute"] == ["prepare"]
+    # --no-wait: the child's id on stdout, for RID=$(daglab rerun ... --no-wait).
+    quick = daglab(ops_server, cli_env, "rerun", doc["run_id"], "--steps", "prepare", "--no-wait")
+    assert quick.returncode == 0, quick.stderr
+    child_id = quick.stdout.strip()
+    assert server_run(ops_server, child_id)["parentRunId"] == doc["run_id"]
+    wait_for_run(ops_server, child_id)
 
 
 def test_cancel_watch_and_logs_take_an_alias_and_a_prefix(
@@ -431,3 +437,28 @@ def test_a_backfill_canceled_while_it_runs_then_resumed(
     status = server_backfill_status(ops_server, backfill_id)
     assert doc["status"] == status and status not in ("REQUESTED", "CANCELING"), doc
     assert done.returncode == (0 if doc["succeeded_all"] else 1), (done.returncode, doc)
+
+
+def test_a_step_whose_worker_was_killed_is_named_with_the_crash(
+    ops_server: DagsterServer, cli_env: dict[str, str]
+) -> None:
+    result = daglab(ops_server, cli_env, "run", "--job", "crash_job", "--json")
+    assert result.returncode == 1, result.stderr
+    doc = result.json()
+    run = server_run(ops_server, doc["run_id"])
+    assert doc["status"] == run["status"] == "FAILURE"
+    assert {s["stepKey"]: s["status"] for s in run["stepStats"]} == {"crash_step": "FAILURE"}
+    # Dagster's own words, from the executor's engine event, not the bare exception name
+    crash = [
+        e
+        for e in server_events(ops_server, doc["run_id"])
+        if e.get("eventType") == "ENGINE_EVENT" and e.get("stepKey") == "crash_step"
+    ]
+    assert crash, "the server logged no crash of the step"
+    assert crash[0]["message"].startswith(f"Multiprocess executor: {doc['error']['message']}")
+    assert doc["error"]["step"] == "crash_step"
+    assert doc["error"]["class_name"] == "ChildProcessCrashException"
+    assert doc["error"]["message"] == (
+        "child process for step crash_step was terminated by signal 9 (SIGKILL)"
+    )
+    assert "terminated by signal 9 (SIGKILL)" in result.stderr

@@ -110,7 +110,9 @@ def test_failing_job_exits_1_and_shows_the_error(
     result = daglab(dagster_server, cli_env, "run", "--job", "failing_job", "--json")
     assert result.returncode == 1, result.stderr
     assert "Failed step: explode" in result.stderr
-    assert FAILURE_MESSAGE in result.stderr
+    # Told once (the step's own captured stderr, quoted "  | ...", is another thing).
+    told = [line for line in result.stderr.splitlines() if not line.startswith("  |")]
+    assert sum(FAILURE_MESSAGE in line for line in told) == 1, result.stderr
     assert "Traceback" not in result.stderr
     doc = result.json()  # the document comes whatever the outcome
     assert doc["status"] == "FAILURE"
@@ -251,6 +253,23 @@ def test_select_with_traversal_no_wait_and_cancel(
     assert wait_for_run(dagster_server, doc["run_id"]) == "CANCELED"
 
 
+def test_no_wait_prints_the_run_id_on_stdout_for_a_script(
+    dagster_server: DagsterServer, cli_env: dict[str, str]
+) -> None:
+    """``RID=$(daglab run ... --no-wait)`` holds the run id, as with ``gh``."""
+    nonce = uuid.uuid4().hex
+    result = daglab(
+        dagster_server, cli_env, "run", "--job", "slow_job", "--config-yaml", SLOW,
+        "--tag", f"test/nonce={nonce}", "--no-wait",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    run_id = result.stdout.strip()
+    assert run_ids(dagster_server, tags=[{"key": "test/nonce", "value": nonce}]) == [run_id]
+    canceled = daglab(dagster_server, cli_env, "cancel", run_id, "--force")
+    assert canceled.returncode == 0, canceled.stderr
+    assert wait_for_run(dagster_server, run_id) == "CANCELED"
+
+
 def test_a_partitioned_asset_runs_one_partition(
     dagster_server: DagsterServer, cli_env: dict[str, str]
 ) -> None:
@@ -306,6 +325,11 @@ def test_timeout_leaves_the_run_going_and_says_how_to_reattach(
     canceled = daglab(dagster_server, cli_env, "cancel", run_id)
     assert canceled.returncode == 0, canceled.stderr
     assert wait_for_run(dagster_server, run_id) == "CANCELED"
+    # A run that already ended CANCELED cannot be canceled: exit 2, as `cancel --help` says.
+    again = daglab(dagster_server, cli_env, "cancel", run_id)
+    assert again.returncode == 2, again.stderr
+    assert "it already ended CANCELED" in again.stderr
+    assert server_run(dagster_server, run_id)["status"] == "CANCELED"
 
 
 def test_timeout_with_cancel_ends_the_run_canceled(

@@ -251,3 +251,30 @@ def test_internal_jobs_are_hidden_and_a_job_in_two_repositories_hints_at_the_rep
         "main",
     )
     assert record["jobs"] == ["j"] and record["implicit_jobs"] == ["__ASSET_JOB"]
+
+
+def test_a_crashed_step_process_is_told_in_the_executors_words_not_the_exception_name() -> None:
+    watcher, _ = _watcher()
+    crash = {
+        "message": "dagster._core...ChildProcessCrashException\n",
+        "className": "ChildProcessCrashException",
+    }
+    watcher._handle_events(  # type: ignore[attr-defined]
+        [
+            _ev("STEP_START", "crash_step"),
+            _ev(
+                "ENGINE_EVENT",
+                "crash_step",
+                message="Multiprocess executor: child process for step crash_step exited with "
+                "code 3. This usually indicates ...",
+                error=crash,
+            ),
+            _ev("STEP_FAILURE", "crash_step", error=crash),
+        ]
+    )
+    watcher.state.status = "FAILURE"  # type: ignore[attr-defined]
+    error = watcher.result().error  # type: ignore[attr-defined]
+    assert (error.step, error.message) == (
+        "crash_step",
+        "child process for step crash_step exited with code 3",
+    )

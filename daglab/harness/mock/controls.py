@@ -25,7 +25,7 @@ from daglab.harness.mock.config import (
     new_token,
 )
 from daglab.harness.mock.schema import build_error
-from daglab.harness.mock.state import MockState, RunRecord
+from daglab.harness.mock.state import BackfillRecord, MockState, RunRecord
 
 
 class MockControls:
@@ -70,6 +70,13 @@ class MockControls:
     def runs(self) -> list[RunRecord]:
         """Runs launched so far, oldest first."""
         return list(self.state.runs.values())
+
+    @property
+    def backfills(self) -> list[BackfillRecord]:
+        """Backfills launched so far, oldest first, as the daemon has them by now."""
+        with self.state._lock:
+            self.state.tick()
+            return list(self.state.backfills.values())
 
     # -- switches: HTTP faults -----------------------------------------------------------------
 

@@ -11,16 +11,19 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import random
+import string
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from daglab.harness.mock.definitions import (
+    ASSET_JOB,
     AssetDef,
     AssetPath,
     JobDef,
@@ -60,6 +63,8 @@ class EventRecord:
     step_key: str | None = None
     asset_path: AssetPath | None = None
     error: dict[str, Any] | None = None
+    partition: str | None = None
+    file_key: str | None = None  # a LogsCapturedEvent's
 
 
 @dataclass
@@ -77,6 +82,9 @@ class RunRecord:
     events: list[EventRecord]
     parent_run_id: str | None = None
     root_run_id: str | None = None
+    step_keys_to_execute: list[str] | None = None
+    # Captured stdout/stderr by file key (a step key): (time written, stream, text) lines.
+    captured: dict[str, list[tuple[float, str, str]]] = field(default_factory=dict)
 
     def status(self, now: float) -> str:
         current = self.timeline[0][1]
@@ -108,6 +116,105 @@ class RunRecord:
     def config_yaml(self) -> str:
         return yaml.safe_dump(self.run_config or {}, sort_keys=True)
 
+    @property
+    def partition(self) -> str | None:
+        return self.tags.get("dagster/partition")
+
+    def step_stats(self, now: float) -> list[StepStats]:
+        """Each step that has started, as Dagster derives it from the event log."""
+        stats: dict[str, StepStats] = {}
+        for event in self.visible_events(now):
+            key = event.step_key
+            if key is None:
+                continue
+            if event.event_type == "STEP_START":
+                stats[key] = StepStats(key, "IN_PROGRESS", event.at)
+            elif key in stats and event.event_type in _STEP_ENDS:
+                stats[key].status = _STEP_ENDS[event.event_type]
+                stats[key].end_time = event.at
+        return list(stats.values())
+
+    def captured_bytes(self, file_key: str, stream: str, now: float) -> bytes | None:
+        """What the step has written to ``stream`` by ``now``; None if no such file."""
+        lines = self.captured.get(file_key)
+        if lines is None or not any(at <= now for at, _, _ in lines):
+            return None
+        return "".join(t for at, s, t in lines if s == stream and at <= now).encode()
+
+
+_STEP_ENDS = {"STEP_SUCCESS": "SUCCESS", "STEP_FAILURE": "FAILURE", "STEP_SKIPPED": "SKIPPED"}
+
+
+@dataclass
+class StepStats:
+    step_key: str
+    status: str  # StepEventStatus
+    start_time: float | None
+    end_time: float | None = None
+
+
+def _captured_lines(
+    run: RunRecord, key: str, text: str, at: float, slot: float, fails: bool
+) -> list[tuple[float, str, str]]:
+    """A step's stdout (what it prints) and stderr (Dagster's log lines, and the traceback
+    of a failure), each line written at the moment of its event."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(at)) + " +0000"
+
+    def log(level: str, message: str) -> str:
+        return f"{stamp} - dagster - {level} - {run.job_name} - {run.run_id} - {key} - {message}\n"
+
+    lines = [
+        (at, "stderr", log("DEBUG", f'STEP_START - Started execution of step "{key}".')),
+        (at, "stdout", f"{text}\n"),
+        (at, "stderr", log("INFO", text)),
+        (at + slot / 8, "stdout", f"daglab mock: step {key} of run {run.run_id[:8]}\n"),
+    ]
+    if fails:
+        lines.append(
+            (
+                at + slot / 4,
+                "stderr",
+                log("ERROR", f'STEP_FAILURE - Execution of step "{key}" failed.')
+                + "Traceback (most recent call last):\n"
+                + '  File "main_location.py", line 134, in explode\n'
+                + "Exception: daglab fixture failure: the explode op always fails\n",
+            )
+        )
+    else:
+        lines.append(
+            (at + slot / 2, "stderr", log("DEBUG", "STEP_SUCCESS - Finished execution of step."))
+        )
+    return lines
+
+
+BACKFILL_DONE = frozenset(
+    {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
+)
+
+
+@dataclass
+class BackfillRecord:
+    """An asset backfill: the daemon (``MockState.tick``) submits one partition's run per
+    tick while it is REQUESTED, cancels its runs in flight when CANCELING, and ends it when
+    every run has ended."""
+
+    backfill_id: str
+    created_at: float
+    location: str
+    partition_names: list[str]
+    asset_selection: list[AssetPath]
+    tags: dict[str, str]
+    tick_seconds: float
+    next_submit: float
+    status: str = "REQUESTED"  # BulkActionStatus
+    end_at: float | None = None
+    from_failure: bool = False
+    runs: dict[str, str] = field(default_factory=dict)  # partition -> run id
+
+    @property
+    def pending(self) -> list[str]:
+        return [p for p in self.partition_names if p not in self.runs]
+
 
 class UnknownTarget(LookupError):
     """The location, repository or job of a selector does not exist."""
@@ -125,6 +232,7 @@ class MockState:
     ) -> None:
         self.locations = locations if locations is not None else fixture_locations()
         self.runs: dict[str, RunRecord] = {}
+        self.backfills: dict[str, BackfillRecord] = {}
         self.clock = clock
         self._lock = threading.RLock()
         self._storage_id = 0
@@ -164,6 +272,7 @@ class MockState:
 
     def get_run(self, run_id: str) -> RunRecord | None:
         with self._lock:
+            self.tick()
             return self.runs.get(run_id)
 
     # -- launching -----------------------------------------------------------------------------
@@ -184,12 +293,17 @@ class MockState:
         queued: bool = False,
         parent_run_id: str | None = None,
         root_run_id: str | None = None,
+        step_keys: list[str] | None = None,
+        at: float | None = None,
     ) -> RunRecord:
-        """Create a run and plan its whole life from now."""
+        """Create a run and plan its whole life from now (or from ``at``, for a backfill's
+        run submitted by its daemon tick). ``step_keys``: only these of the job's steps."""
         with self._lock:
-            now = self.now()
+            now = self.now() if at is None else at
             run_id = str(uuid.uuid4())
             steps = loc.steps_of(job, asset_selection)
+            if step_keys is not None:
+                steps = [k for k in steps if k in step_keys]
             all_tags = {**job.tags, "dagster/code_location": loc.name, **dict(tags)}
             run = RunRecord(
                 run_id=run_id,
@@ -205,6 +319,7 @@ class MockState:
                 events=[],
                 parent_run_id=parent_run_id,
                 root_run_id=root_run_id,
+                step_keys_to_execute=steps if step_keys is not None or asset_selection else None,
             )
             self._plan(run, loc, job, now, step_seconds, queued)
             self.runs[run_id] = run
@@ -260,7 +375,9 @@ class MockState:
         slot = duration / (len(run.step_keys) + 1)
         failed: list[str] = []
         for i, key in enumerate(run.step_keys):
-            at = t + slot * (i + 0.5)
+            at, span = t + slot * (i + 0.5), slot
+            if key == job.sleep_op:  # it starts at once and sleeps the whole run
+                at, span = t + step / 4, 2 * (duration - step / 2)
             self._event(
                 run,
                 at,
@@ -271,12 +388,23 @@ class MockState:
             )
             asset = next((a for a in loc.assets.values() if a.op_name == key), None)
             text = asset.log_message if asset else job.log_messages.get(key, f"op {key}")
+            self._event(
+                run,
+                at,
+                "LogsCapturedEvent",
+                "LOGS_CAPTURED",
+                f"Started capturing logs in process (pid: {4000 + i}).",
+                step_key=key,
+                file_key=key,
+            )
             self._event(run, at, "LogMessageEvent", None, text, level="INFO", step_key=key)
-            if key == job.fails_in:
+            fails = key == job.fails_in
+            run.captured[key] = _captured_lines(run, key, text, at, span, fails)
+            if fails:
                 failed.append(key)
                 self._event(
                     run,
-                    at + slot / 4,
+                    at + span / 4,
                     "ExecutionStepFailureEvent",
                     "STEP_FAILURE",
                     f'Execution of step "{key}" failed.',
@@ -293,19 +421,20 @@ class MockState:
             if asset is not None:
                 self._event(
                     run,
-                    at + slot / 4,
+                    at + span / 4,
                     "MaterializationEvent",
                     "ASSET_MATERIALIZATION",
                     f"Materialized value {' '.join(asset.path)}.",
                     step_key=key,
                     asset_path=asset.path,
+                    partition=run.partition if asset.partitions else None,
                 )
             self._event(
                 run,
-                at + slot / 2,
+                at + span / 2,
                 "ExecutionStepSuccessEvent",
                 "STEP_SUCCESS",
-                f'Finished execution of step "{key}" in {int(slot * 500)}ms.',
+                f'Finished execution of step "{key}" in {int(span * 500)}ms.',
                 step_key=key,
             )
         end = t + duration
@@ -347,6 +476,9 @@ class MockState:
                 return status
             run.timeline = [(at, s) for at, s in run.timeline if at <= now]
             run.events = [e for e in run.events if e.at <= now]
+            run.captured = {
+                k: [line for line in lines if line[0] <= now] for k, lines in run.captured.items()
+            }
             canceled_at = now
             if status == "STARTED" and not force:
                 run.timeline.append((now, "CANCELING"))
@@ -371,16 +503,28 @@ class MockState:
             return None
 
     def finish_all(self) -> None:
-        """Move every run to the end of its planned life (tests that do not want to wait)."""
+        """Move every run to the end of its planned life, after every backfill that is
+        REQUESTED has submitted all its runs (tests that do not want to wait)."""
         with self._lock:
             now = self.now()
+            for backfill in self.backfills.values():
+                if backfill.status == "REQUESTED":
+                    backfill.next_submit = now
+                    backfill.tick_seconds = 0.0
+            self.tick()
             for run in self.runs.values():
                 last = max(at for at, _ in run.timeline)
                 shift = last - now
                 if shift > 0:
+                    run.created_at -= shift
                     run.timeline = [(at - shift, s) for at, s in run.timeline]
                     for event in run.events:
                         event.at -= shift
+                    run.captured = {
+                        k: [(at - shift, stream, text) for at, stream, text in lines]
+                        for k, lines in run.captured.items()
+                    }
+            self.tick()
 
     # -- listing -------------------------------------------------------------------------------
 
@@ -397,6 +541,7 @@ class MockState:
         """Matching runs, newest first (as Dagster orders them)."""
         now = self.now()
         with self._lock:
+            self.tick()
             runs = list(reversed(self.runs.values()))
         if run_ids is not None:
             ids = {r for r in run_ids if r}
@@ -413,3 +558,115 @@ class MockState:
         if created_before is not None:
             runs = [r for r in runs if r.created_at < created_before]
         return runs
+
+    # -- backfills -----------------------------------------------------------------------------
+
+    def launch_backfill(
+        self,
+        loc: LocationDef,
+        asset_selection: list[AssetPath],
+        partitions: list[str],
+        *,
+        tags: Mapping[str, str],
+        tick_seconds: float,
+    ) -> BackfillRecord:
+        with self._lock:
+            now = self.now()
+            backfill_id = "".join(random.choices(string.ascii_lowercase, k=8))
+            backfill = BackfillRecord(
+                backfill_id=backfill_id,
+                created_at=now,
+                location=loc.name,
+                partition_names=list(partitions),
+                asset_selection=list(asset_selection),
+                tags=dict(tags),
+                tick_seconds=tick_seconds,
+                next_submit=now + tick_seconds,
+            )
+            self.backfills[backfill_id] = backfill
+            return backfill
+
+    def get_backfill(self, backfill_id: str) -> BackfillRecord | None:
+        with self._lock:
+            self.tick()
+            return self.backfills.get(backfill_id)
+
+    def list_backfills(self) -> list[BackfillRecord]:
+        """Newest first, as Dagster lists them."""
+        with self._lock:
+            self.tick()
+            return list(reversed(self.backfills.values()))
+
+    def cancel_backfill(self, backfill: BackfillRecord) -> None:
+        """Dagster's resolver marks any backfill CANCELING; the daemon does the rest."""
+        with self._lock:
+            backfill.status = "CANCELING"
+            self.tick()
+
+    def resume_backfill(self, backfill: BackfillRecord) -> None:
+        """Dagster's resolver sets any backfill back to REQUESTED."""
+        with self._lock:
+            now = self.now()
+            backfill.status = "REQUESTED"
+            backfill.end_at = None
+            backfill.next_submit = max(backfill.next_submit, now + backfill.tick_seconds)
+            self.tick()
+
+    def tick(self) -> None:
+        """The backfill daemon, caught up to now: what it would have done by this moment."""
+        with self._lock:
+            now = self.now()
+            for backfill in self.backfills.values():
+                if backfill.status == "REQUESTED":
+                    self._submit_due(backfill, now)
+                elif backfill.status == "CANCELING":
+                    self._cancel_in_flight(backfill, now)
+                self._maybe_end(backfill, now)
+
+    def _submit_due(self, backfill: BackfillRecord, now: float) -> None:
+        loc = self.locations[backfill.location]
+        job = loc.jobs[ASSET_JOB]
+        while backfill.pending and backfill.next_submit <= now:
+            partition = backfill.pending[0]
+            run = self.launch(
+                loc,
+                job,
+                run_config={},
+                tags={
+                    **backfill.tags,
+                    "dagster/backfill": backfill.backfill_id,
+                    "dagster/partition": partition,
+                },
+                asset_selection=backfill.asset_selection,
+                step_seconds=max(backfill.tick_seconds, 0.01),
+                at=backfill.next_submit,
+            )
+            backfill.runs[partition] = run.run_id
+            backfill.next_submit += backfill.tick_seconds
+
+    def _cancel_in_flight(self, backfill: BackfillRecord, now: float) -> None:
+        """The daemon has the run coordinator cancel every run not ended: one STARTED is
+        terminated (CANCELING, then CANCELED when its worker stops), any other marked
+        CANCELED at once. ``cancel_backfill`` runs this at the moment of the cancel."""
+        for run_id in backfill.runs.values():
+            run = self.runs[run_id]
+            status = run.status(now)
+            if status not in TERMINAL_STATUSES and status != "CANCELING":
+                self.cancel(run, force=status != "STARTED", delay=backfill.tick_seconds)
+
+    def _maybe_end(self, backfill: BackfillRecord, now: float) -> None:
+        if backfill.status not in ("REQUESTED", "CANCELING"):
+            return
+        if backfill.status == "REQUESTED" and backfill.pending:
+            return
+        runs = [self.runs[r] for r in backfill.runs.values()]
+        if any(r.status(now) not in TERMINAL_STATUSES for r in runs):
+            return
+        ends = [e for r in runs if (e := r.end_time(now)) is not None]
+        backfill.end_at = max(ends, default=now)
+        if backfill.status == "CANCELING":
+            backfill.status = "CANCELED"
+        elif all(r.status(now) == "SUCCESS" for r in runs):
+            backfill.status = "COMPLETED_SUCCESS"
+        else:
+            backfill.status = "COMPLETED_FAILED"

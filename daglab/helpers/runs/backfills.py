@@ -322,12 +322,13 @@ async def resume_backfill(client: DagsterClient, backfill_id: str) -> BackfillIn
         hint = None
         if info.status in _DONE and info.failed_partitions:
             keys = ",".join(info.failed_partitions)
-            target = (
-                f"--job {info.job}"
+            command = (
+                f"`daglab run --job {info.job} --partitions {keys}`"
                 if info.job
-                else f"--asset-selection {','.join(info.asset_selection)}"
+                else f"`daglab run --asset-selection {','.join(info.asset_selection)} "
+                f"--partitions {keys}`"
             )
-            hint = f"Run its failed partitions again: `daglab run {target} --partitions {keys}`."
+            hint = f"Run its failed partitions again: {command}."
         raise errors.BadInputError(
             f"Backfill {backfill_id} is {info.status}: only a FAILED or CANCELED backfill "
             "can be resumed.",

@@ -43,17 +43,19 @@ async def cancel_run(
     safe at that point: Dagster's run worker never executes a run that is already canceled.
     Returns the run as re-read afterwards (the status ``terminateRun`` embeds is a stale
     snapshot), after waiting up to ``wait`` seconds for a final status. Raises
-    ``BadInputError`` if the run already finished, ``TargetNotFoundError`` if there is no
-    such run.
+    ``BadInputError`` if the run had already finished when asked (CANCELED included: there
+    is nothing left to cancel), ``TargetNotFoundError`` if there is no such run.
     """
     policy = "MARK_AS_CANCELED_IMMEDIATELY" if force else "SAFE_TERMINATE"
     payload = await _terminate(client, run_id, policy)
     grace_ends = time.monotonic() + starting_grace
     delay = 0.1
+    first_look = True
     while payload.get("__typename") == "TerminateRunFailure":
         current = await get_run(client, run_id)
-        if current.status == "CANCELED":
-            return current
+        if current.status == "CANCELED" and not first_look:
+            return current  # canceled while we waited for it to start
+        first_look = False
         if current.finished:
             raise errors.BadInputError(
                 f"Run {run_id} cannot be canceled: it already ended {current.status}."

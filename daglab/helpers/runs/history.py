@@ -22,6 +22,7 @@ from daglab.helpers.graphql import DagsterClient, check_union
 from daglab.helpers.models import RunSummary
 from daglab.helpers.queries import RUN_IDS_PAGE, RUNS_PAGE
 from daglab.helpers.runs.read import PARTITION_TAG, _tag_map, get_run_url
+from daglab.helpers.text import plural
 
 # A run named by an alias: the newest run (of the filters), the newest failed one.
 ALIASES = ("latest", "last-failure", "last-success")
@@ -250,7 +251,7 @@ async def resolve_run_ref(client: DagsterClient, ref: str, filters: RunFilter | 
     if len(matches) > 1:
         shown = "\n".join(f"  {m}" for m in matches)
         raise errors.AmbiguousTargetError(
-            f"The run id prefix {text!r} matches {len(matches)} runs"
+            f"The run id prefix {text!r} matches {plural(len(matches), 'run')}"
             f"{' (or more)' if len(matches) >= 10 else ''}:\n{shown}",
             matches,
             hint="Give more characters of the id.",

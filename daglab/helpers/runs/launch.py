@@ -32,7 +32,7 @@ from daglab.helpers.runs.targets import (
     resolve_job,
     split_asset_keys,
 )
-from daglab.helpers.text import clean
+from daglab.helpers.text import clean, plural
 from daglab.helpers.validation import config_problems
 
 log = logging.getLogger("daglab.runs")
@@ -51,7 +51,7 @@ def _launch_error(payload: Mapping[str, Any], target: RunTarget) -> Exception:
         problems = config_problems(payload)
         return errors.ConfigValidationError(
             f"The run config is not valid for job {target.job!r} "
-            f"({len(problems)} problem{'s' if len(problems) != 1 else ''}); nothing was launched.",
+            f"({plural(len(problems), 'problem')}); nothing was launched.",
             problems,
         )
     if typename == "PipelineNotFoundError":

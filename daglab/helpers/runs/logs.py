@@ -33,6 +33,7 @@ from daglab.helpers.models import (
 from daglab.helpers.queries import CAPTURED_LOGS, RUN_DETAILS, RUN_LOG_PAGE
 from daglab.helpers.runs.read import _check_run, execute_page
 from daglab.helpers.statuses import TERMINAL_EVENTS, TERMINAL_STATUSES
+from daglab.helpers.text import plural
 
 PAGE_SIZE = 1000
 CHUNK_BYTES = 64 * 1024
@@ -277,7 +278,7 @@ async def find_log_file(
     from daglab.helpers.errors import setting
 
     raise errors.AmbiguousTargetError(
-        f"Run {run_id} has captured logs for {len(keys)} files; choose a step with "
+        f"Run {run_id} has captured logs for {plural(len(keys), 'file')}; choose a step with "
         f"{setting('step')}: {', '.join(keys)}.",
         keys,
     )

@@ -23,6 +23,7 @@ from daglab.helpers.runs.launch import (
     _launch_error,
     _look_for_lost_launch,
     _may_have_arrived,
+    _server_answered_5xx,
     run_selector,
 )
 from daglab.helpers.runs.read import (
@@ -142,6 +143,14 @@ async def reexecute_run(
             found = await _look_for_lost_launch(client, request_id, exc)
             if found is not None:
                 return result(found["runId"], found["status"], recovered=True)
+            if _server_answered_5xx(exc):  # it reached the server: never re-sent
+                raise errors.ServerError(
+                    f"{exc.message.rstrip('.')}. The re-execution reached the server, so the "
+                    "run may exist though it does not show yet; it would carry the tag "
+                    f"{REQUEST_ID_TAG}={request_id}.",
+                    hint="Check the Dagster UI (filter runs by that tag) before re-executing "
+                    "again.",
+                ) from None
             continue
         payload = sent.get("launchRunReexecution") or {}
         if payload.get("__typename") == "LaunchRunSuccess":

@@ -19,13 +19,15 @@ from daglab.helpers.discovery import (
     discover_jobs,
     discover_locations,
     match_pattern,
+    with_instigators,
 )
 from daglab.helpers.errors import operation, setting
 from daglab.helpers.graphql import DagsterClient, check_union
 from daglab.helpers.models import AssetInfo, JobInfo
 from daglab.helpers.queries import ASSET_PARTITION_KEYS, JOB_PARTITION
 from daglab.helpers.runs.read import DEFAULT_REPOSITORY, PARTITION_TAG, REQUEST_ID_TAG
-from daglab.helpers.selection import parse_selection, resolve_selection_nodes
+from daglab.helpers.selection import names_instigators, parse_selection, resolve_selection_nodes
+from daglab.helpers.text import close_matches, plural
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ async def resolve_job(
         else:
             hint = f"Pick one with {setting('location')} and {setting('repository')}."
         raise errors.AmbiguousTargetError(
-            f"Job {job!r} exists in {len(matches)} places: {listed}.",
+            f"Job {job!r} exists in {plural(len(matches), 'place')}: {listed}.",
             [f"{m.location}/{m.repository}/{m.name}" for m in matches],
             hint=hint,
         )
@@ -101,13 +103,14 @@ async def resolve_job(
             [f"{j.location}/{j.repository}/{j.name}" for j in elsewhere],
         )
     names = sorted({j.name for j in jobs if _in_scope(j, location, repository)})
-    close = difflib.get_close_matches(job, names, n=5, cutoff=0.5)
-    shown = close or names[:20]
+    close = close_matches(job, names)
     raise errors.TargetNotFoundError(
         f"No job {job!r}{_scope_text(location, repository)}.",
-        shown,
-        hint=(f"Did you mean: {', '.join(close)}?" if close else f"Jobs: {', '.join(shown)}.")
-        if shown
+        close,
+        hint=f"Did you mean: {', '.join(close)}?"
+        if close
+        else f"List the jobs with {operation('discover_jobs')}."
+        if names
         else f"The server has no jobs there (see {operation('discover_jobs')}).",
     )
 
@@ -125,7 +128,7 @@ def split_asset_keys(text: str | Iterable[str]) -> list[str]:
         if key and key not in keys:
             keys.append(key)
     if not keys:
-        raise errors.SelectionError("No asset keys given (expected e.g. 'orders/raw_orders').")
+        raise errors.SelectionError("No asset keys given (expected e.g. 'sales/orders').")
     return keys
 
 
@@ -150,6 +153,8 @@ async def resolve_assets(
     scope = [a for a in every if _in_scope(a, location, repository)]
     if not scope:
         await _check_scope(client, location, repository)
+    if node is not None and names_instigators(node):
+        scope = await with_instigators(client, scope)
 
     chosen: list[AssetInfo]
     if wanted is not None:
@@ -164,7 +169,7 @@ async def resolve_assets(
                         f"{'; '.join(_where(a) for a in elsewhere)}.",
                         [key],
                     )
-                close = difflib.get_close_matches(key, [a.key for a in scope], n=5, cutoff=0.5)
+                close = close_matches(key, [a.key for a in scope])
                 raise errors.TargetNotFoundError(
                     f"No asset {key!r}{_scope_text(location, repository)}.",
                     close,
@@ -174,7 +179,7 @@ async def resolve_assets(
                 )
             if len(found) > 1:
                 raise errors.AmbiguousTargetError(
-                    f"Asset {key!r} exists in {len(found)} places: "
+                    f"Asset {key!r} exists in {plural(len(found), 'place')}: "
                     f"{'; '.join(_where(a) for a in found)}.",
                     [f"{a.location}/{a.repository}/{a.key}" for a in found],
                     hint=f"Pick one with {setting('location')} (and {setting('repository')} if needed).",
@@ -214,7 +219,7 @@ def _asset_target(chosen: Sequence[AssetInfo], what: str) -> RunTarget:
             for loc, repo in places
         )
         raise errors.SelectionError(
-            f"The {what} spans {len(places)} code locations ({listed}); one run runs in one.",
+            f"The {what} spans {plural(len(places), 'code location')} ({listed}); one run runs in one.",
             hint=f"Narrow the selection or add {setting('location')}.",
         )
     location, repository = places[0]
@@ -395,7 +400,7 @@ async def check_partition(
     if empty:
         raise errors.SelectionError(
             f"{', '.join(empty)} {'is' if len(empty) == 1 else 'are'} partitioned, but "
-            "ha" + ("s" if len(empty) == 1 else "ve") + " no partition keys yet (a dynamic "
+            f"{'has' if len(empty) == 1 else 'have'} no partition keys yet (a dynamic "
             "partition set nothing was added to, or a multi-partition with an empty "
             "dimension), so there is nothing to run.",
             hint="Add partition keys first (e.g. from a sensor, or in the Dagster UI).",

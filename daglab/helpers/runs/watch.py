@@ -86,7 +86,8 @@ def describe(event: ProgressEvent) -> str | None:
         verdict = "passed" if event.passed else f"FAILED ({event.severity or 'ERROR'})"
         return f"check {event.check} on {event.asset} {verdict}"
     if kind == "materialized":
-        of = f" of {event.total}" if event.total else ""
+        # A total below the count (an op that logs assets nobody planned) is no total.
+        of = f" of {event.total}" if event.total and event.total >= (event.done or 0) else ""
         return f"materialized {event.asset} ({event.done}{of})"
     if kind == "waiting":
         return f"still {event.status}"
@@ -113,6 +114,17 @@ def _error_of(event: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return message, source.get("className")
 
 
+CRASH_CLASS = "ChildProcessCrashException"
+
+
+def crash_reason(message: str) -> str:
+    """The first sentence of the executor's crash explanation: "Multiprocess executor: child
+    process for step x was terminated by signal 9 (SIGKILL)" (what follows is a guess about
+    memory that Dagster adds for every SIGKILL)."""
+    first = message.strip().split(". ")[0].rstrip(".")
+    return first.removeprefix("Multiprocess executor: ") or "the step's process died"
+
+
 @dataclass
 class _WatchState:
     run_id: str
@@ -132,6 +144,9 @@ class _WatchState:
     error: RunError | None = None
     run_error: RunError | None = None
     saw_terminal_event: bool = False
+    # Why a step's process died, from the executor's engine event before its STEP_FAILURE
+    # (whose own error is only "ChildProcessCrashException").
+    crashes: dict[str, str] = field(default_factory=dict)
 
 
 class RunWatcher:
@@ -266,6 +281,8 @@ class RunWatcher:
             elif kind == "STEP_FAILURE":
                 message, class_name = _error_of(event)
                 message = message or event.get("message") or "the step failed"
+                if class_name == CRASH_CLASS and step in s.crashes:
+                    message = s.crashes[step]
                 if step:
                     s.finished.add(step)
                     s.steps_failed.append(step)
@@ -293,6 +310,8 @@ class RunWatcher:
                     if message and message not in text:
                         text = f"{text} {message}".strip()
                     s.run_error = RunError(message=text or kind, class_name=class_name)
+            elif kind == "ENGINE_EVENT" and step and _error_of(event)[1] == CRASH_CLASS:
+                s.crashes[step] = crash_reason(str(event.get("message") or ""))
             elif (
                 kind in ("ENGINE_EVENT", "PIPELINE_FAILURE")
                 and event.get("error")
@@ -483,8 +502,14 @@ class RunWatcher:
         if not cancel:
             return self.result()
         self._emit("canceling", status=self.state.status)
-        await cancel_run(self.client, self.run_id)
-        self.canceled_by_daglab = True
+        try:
+            await cancel_run(self.client, self.run_id)
+        except errors.TargetNotFoundError:
+            raise
+        except errors.BadInputError:
+            pass  # it ended on its own meanwhile: the poll below reads how
+        else:
+            self.canceled_by_daglab = True
         deadline = time.monotonic() + cancel_wait
         interval = self.poll_min
         while time.monotonic() < deadline:

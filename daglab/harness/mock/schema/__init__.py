@@ -9,7 +9,7 @@ The modules follow the schema's sections; each imports only modules on the rows 
 
     context  enums  errors  inputs          what every section uses
     workspace (with assets)  instance       the definitions, as Dagster shows them
-    events  validation  runs                a run's event log, its config, the run
+    events  validation  runs  backfills     a run's event log, its config, the run, backfills
     forced  lookups                         what the resolvers share
     query  mutation  subscription           the roots, assembled into ``schema`` here
 """

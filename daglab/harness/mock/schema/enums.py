@@ -132,3 +132,30 @@ class TerminateRunPolicy(enum.Enum):
 class DefinitionsSource(enum.Enum):
     CODE_SERVER = "CODE_SERVER"
     CONNECTION = "CONNECTION"
+
+
+@strawberry.enum
+class StepEventStatus(enum.Enum):
+    SKIPPED = "SKIPPED"
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    IN_PROGRESS = "IN_PROGRESS"
+
+
+@strawberry.enum
+class ReexecutionStrategy(enum.Enum):
+    FROM_ASSET_FAILURE = "FROM_ASSET_FAILURE"
+    FROM_FAILURE = "FROM_FAILURE"
+    ALL_STEPS = "ALL_STEPS"
+
+
+@strawberry.enum
+class BulkActionStatus(enum.Enum):
+    REQUESTED = "REQUESTED"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELED = "CANCELED"
+    CANCELING = "CANCELING"
+    COMPLETED_SUCCESS = "COMPLETED_SUCCESS"
+    COMPLETED_FAILED = "COMPLETED_FAILED"
+    FAILING = "FAILING"

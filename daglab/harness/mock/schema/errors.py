@@ -100,6 +100,21 @@ class ReloadNotSupported(Error):
 
 
 @strawberry.type
+class BackfillNotFoundError(Error):
+    backfill_id: str
+
+
+@strawberry.type
+class PartitionSetNotFoundError(Error):
+    partition_set_name: str
+
+
+@strawberry.type
+class PartitionKeysNotFoundError(Error):
+    partition_keys: list[str]
+
+
+@strawberry.type
 class InvalidStepError:
     invalid_step_key: str
 

@@ -341,6 +341,11 @@ def render_event(run: RunRecord, event: EventRecord) -> Any:
         kwargs["asset_key"] = asset_key(event.asset_path)
         if issubclass(cls, DisplayableEvent):
             kwargs["label"] = "/".join(event.asset_path)
+        if cls is MaterializationEvent:
+            kwargs["partition"] = event.partition
+    if cls is LogsCapturedEvent:
+        kwargs["file_key"] = kwargs["log_key"] = event.file_key or ""
+        kwargs["step_keys"] = [event.step_key] if event.step_key else None
     return cls(**kwargs)
 
 

@@ -13,12 +13,15 @@ from daglab.harness.mock.run_config import ConfigProblem
 from daglab.harness.mock.schema.context import mock_context
 from daglab.harness.mock.schema.errors import (
     AssetNotFoundError,
+    BackfillNotFoundError,
     ConflictingExecutionParamsError,
     InvalidOutputError,
     InvalidPipelineRunsFilterError,
     InvalidStepError,
     ModeNotFoundError,
     NoModeProvidedError,
+    PartitionKeysNotFoundError,
+    PartitionSetNotFoundError,
     PipelineNotFoundError,
     PresetNotFoundError,
     ReloadNotSupported,
@@ -81,6 +84,15 @@ def build_error(typename: str, message: str | None, args: dict[str, Any], **fiel
         "RepositoryLocationNotFound": lambda: RepositoryLocationNotFound(message=msg),
         "ReloadNotSupported": lambda: ReloadNotSupported(message=msg),
         "AssetNotFoundError": lambda: AssetNotFoundError(message=msg),
+        "BackfillNotFoundError": lambda: BackfillNotFoundError(
+            message=msg, backfill_id=str(args.get("backfill_id") or "unknown")
+        ),
+        "PartitionSetNotFoundError": lambda: PartitionSetNotFoundError(
+            message=msg, partition_set_name=fields.get("partition_set_name", "job_partition_set")
+        ),
+        "PartitionKeysNotFoundError": lambda: PartitionKeysNotFoundError(
+            message=msg, partition_keys=list(fields.get("partition_keys", ["key"]))
+        ),
     }
     if typename == "InvalidSubsetError":
         return _invalid_subset(msg, location, job_name)

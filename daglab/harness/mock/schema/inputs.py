@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
-from daglab.harness.mock.schema.enums import RunConfigData, RunStatus
+from daglab.harness.mock.schema.enums import (
+    BulkActionStatus,
+    ReexecutionStrategy,
+    RunConfigData,
+    RunStatus,
+)
 
 
 @strawberry.input
@@ -87,3 +92,59 @@ class RunsFilter:
     created_before: float | None = None
     created_after: float | None = None
     mode: str | None = None
+
+
+@strawberry.input
+class ReexecutionParams:
+    parent_run_id: str
+    strategy: ReexecutionStrategy
+    extra_tags: list[ExecutionTag] | None = None
+    use_parent_run_tags: bool | None = None
+
+
+@strawberry.input
+class PartitionSetSelector:
+    partition_set_name: str
+    repository_selector: RepositorySelector
+
+
+@strawberry.input
+class PartitionRangeSelector:
+    start: str
+    end: str
+
+
+@strawberry.input
+class PartitionsSelector:
+    range: PartitionRangeSelector | None = None
+    ranges: list[PartitionRangeSelector] | None = None
+
+
+@strawberry.input
+class PartitionsByAssetSelector:
+    asset_key: AssetKeyInput
+    partitions: PartitionsSelector | None = None
+
+
+@strawberry.input
+class LaunchBackfillParams:
+    selector: PartitionSetSelector | None = None
+    partition_names: list[str] | None = None
+    partitions_by_assets: list[PartitionsByAssetSelector | None] | None = None
+    reexecution_steps: list[str] | None = None
+    asset_selection: list[AssetKeyInput] | None = None
+    from_failure: bool | None = None
+    all_partitions: bool | None = None
+    tags: list[ExecutionTag] | None = None
+    force_synchronous_submission: bool | None = None
+    title: str | None = None
+    description: str | None = None
+    run_config_data: RunConfigData | None = None
+
+
+@strawberry.input
+class BulkActionsFilter:
+    statuses: list[BulkActionStatus] | None = None
+    created_before: float | None = None
+    created_after: float | None = None
+    selector_id: str | None = None

@@ -1,5 +1,6 @@
-"""Job partition sets. The mock's jobs have no partitions, so every set list is empty; the
-types are here so daglab's partition document validates and gets Dagster's answer shape."""
+"""Job partition sets. The mock's jobs have no partitions, so every set list is empty and
+every set is not found; the types are here so daglab's partition documents validate and get
+Dagster's answer shape."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from typing import Annotated
 
 import strawberry
 
-from daglab.harness.mock.schema.errors import PipelineNotFoundError, PythonError
+from daglab.harness.mock.schema.errors import (
+    PartitionSetNotFoundError,
+    PipelineNotFoundError,
+    PythonError,
+)
 from daglab.harness.mock.schema.workspace import PipelineTag
 
 
@@ -82,4 +87,9 @@ class PartitionSets:
 
 PartitionSetsOrError = Annotated[
     PartitionSets | PipelineNotFoundError | PythonError, strawberry.union("PartitionSetsOrError")
+]
+
+
+PartitionSetOrError = Annotated[
+    PartitionSet | PartitionSetNotFoundError | PythonError, strawberry.union("PartitionSetOrError")
 ]

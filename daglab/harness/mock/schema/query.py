@@ -1,15 +1,28 @@
-"""The Query root: workspace, jobs, config, runs, logs, instance and assets."""
+"""The Query root: workspace, jobs, config, runs, logs, captured logs, instance, assets and
+backfills."""
 
 from __future__ import annotations
 
 import strawberry
 from strawberry.types import Info
 
-from daglab.harness.mock.schema.context import mock_context
-from daglab.harness.mock.schema.enums import RepositoryLocationLoadStatus, RunConfigData
+from daglab.harness.mock.schema.backfills import (
+    PartitionBackfill,
+    PartitionBackfillOrError,
+    PartitionBackfills,
+    PartitionBackfillsOrError,
+)
+from daglab.harness.mock.schema.context import MockContext, mock_context
+from daglab.harness.mock.schema.enums import (
+    BulkActionStatus,
+    RepositoryLocationLoadStatus,
+    RunConfigData,
+)
 from daglab.harness.mock.schema.errors import (
     AssetNotFoundError,
+    BackfillNotFoundError,
     InvalidPipelineRunsFilterError,
+    PartitionSetNotFoundError,
     RepositoryNotFoundError,
     python_error,
 )
@@ -18,14 +31,28 @@ from daglab.harness.mock.schema.forced import forced
 from daglab.harness.mock.schema.inputs import (
     AssetGroupSelector,
     AssetKeyInput,
+    BulkActionsFilter,
     PipelineSelector,
     RepositorySelector,
     RunsFilter,
 )
 from daglab.harness.mock.schema.instance import DaemonHealth, Instance
 from daglab.harness.mock.schema.lookups import asset_paths, resolve_selector, run_not_found
-from daglab.harness.mock.schema.partitions import PartitionSets, PartitionSetsOrError
-from daglab.harness.mock.schema.runs import Run, RunOrError, Runs, RunsOrError
+from daglab.harness.mock.schema.partitions import (
+    PartitionSetOrError,
+    PartitionSets,
+    PartitionSetsOrError,
+)
+from daglab.harness.mock.schema.runs import (
+    CapturedLogs,
+    CapturedLogsMetadata,
+    Run,
+    RunIds,
+    RunIdsOrError,
+    RunOrError,
+    Runs,
+    RunsOrError,
+)
 from daglab.harness.mock.schema.validation import (
     PipelineConfigValidationResult,
     RunConfigSchema,
@@ -53,6 +80,9 @@ from daglab.harness.mock.schema.workspace import (
     asset_key,
     sorted_assets,
 )
+from daglab.harness.mock.state import RunRecord
+
+LOG_BASE_DIR = "/mock/dagster_home/storage"
 
 
 def _run_or_error(info: Info, run_id: strawberry.ID) -> RunOrError:
@@ -65,15 +95,10 @@ def _run_or_error(info: Info, run_id: strawberry.ID) -> RunOrError:
     return Run(rec=rec, now=ctx.now)
 
 
-def _runs_or_error(
-    info: Info,
-    filter: RunsFilter | None = None,
-    cursor: str | None = None,
-    limit: int | None = None,
-) -> RunsOrError:
-    if (err := forced(info)) is not None:
-        return err  # type: ignore[no-any-return]
-    ctx = mock_context(info)
+def _runs_page(
+    ctx: MockContext, filter: RunsFilter | None, cursor: str | None, limit: int | None
+) -> tuple[list[RunRecord], int] | InvalidPipelineRunsFilterError:
+    """The runs a filter matches after the run id ``cursor`` (newest first), and their count."""
     f = filter or RunsFilter()
     runs = ctx.state.list_runs(
         run_ids=f.run_ids,
@@ -93,7 +118,58 @@ def _runs_or_error(
         runs = runs[ids.index(cursor) + 1 :]
     if limit is not None:
         runs = runs[: max(limit, 0)]
+    return runs, count
+
+
+def _runs_or_error(
+    info: Info,
+    filter: RunsFilter | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> RunsOrError:
+    if (err := forced(info)) is not None:
+        return err  # type: ignore[no-any-return]
+    ctx = mock_context(info)
+    page = _runs_page(ctx, filter, cursor, limit)
+    if not isinstance(page, tuple):
+        return page
+    runs, count = page
     return Runs(results=[Run(rec=r, now=ctx.now) for r in runs], count=count)
+
+
+def _log_file(ctx: MockContext, log_key: list[str]) -> tuple[RunRecord | None, str]:
+    """The run and file key of a compute log key ``[run id, "compute_logs", file key]``.
+    Parts that leave the log directory are Dagster's ``ValueError: Invalid path``."""
+    if any(not part or part in (".", "..") or "/" in part for part in log_key):
+        raise ValueError("Invalid path")
+    if len(log_key) != 3 or log_key[1] != "compute_logs":
+        return None, log_key[-1] if log_key else ""
+    return ctx.state.get_run(log_key[0]), log_key[2]
+
+
+def _parse_log_cursor(cursor: str | None) -> tuple[int, int]:
+    """Dagster's ``ComputeLogManager.parse_cursor``: "<stdout offset>:<stderr offset>"."""
+    if not cursor:
+        return 0, 0
+    parts = cursor.split(":")
+    if len(parts) != 2:
+        return 0, 0
+    return int(parts[0]), int(parts[1])
+
+
+def _read_log(data: bytes | None, offset: int, limit: int | None) -> tuple[str | None, int]:
+    """Dagster's ``read_path``: the bytes from ``offset`` (``limit`` of them) and the new
+    offset; decoded as ``from_captured_log_data`` does (invalid UTF-8 replaced)."""
+    if data is None:
+        return None, offset
+    chunk = data[offset:] if limit is None else data[offset : offset + max(limit, 0)]
+    return (chunk.decode("utf-8", errors="replace") if chunk else None), offset + len(chunk)
+
+
+def _backfill_not_found(backfill_id: str) -> BackfillNotFoundError:
+    return BackfillNotFoundError(
+        message=f"Backfill {backfill_id} could not be found.", backfill_id=backfill_id
+    )
 
 
 @strawberry.type
@@ -179,6 +255,20 @@ class Query:
         return PartitionSets(results=[])
 
     @strawberry.field
+    def partition_set_or_error(
+        self,
+        info: Info,
+        repository_selector: RepositorySelector,
+        partition_set_name: str | None = None,
+    ) -> PartitionSetOrError:
+        if (err := forced(info)) is not None:
+            return err  # type: ignore[no-any-return]
+        return PartitionSetNotFoundError(
+            message=f"Partition set {partition_set_name} could not be found.",
+            partition_set_name=partition_set_name or "",
+        )
+
+    @strawberry.field
     def pipeline_or_error(self, info: Info, params: PipelineSelector) -> PipelineOrError:
         if (err := forced(info, params=params)) is not None:
             return err  # type: ignore[no-any-return]
@@ -218,6 +308,95 @@ class Query:
     pipeline_run_or_error = strawberry.field(resolver=_run_or_error)
     runs_or_error = strawberry.field(resolver=_runs_or_error)
     pipeline_runs_or_error = strawberry.field(resolver=_runs_or_error)
+
+    @strawberry.field
+    def run_ids_or_error(
+        self,
+        info: Info,
+        filter: RunsFilter | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> RunIdsOrError:
+        if (err := forced(info)) is not None:
+            return err  # type: ignore[no-any-return]
+        page = _runs_page(mock_context(info), filter, cursor, limit)
+        if not isinstance(page, tuple):
+            return page
+        return RunIds(results=[r.run_id for r in page[0]])
+
+    @strawberry.field
+    def captured_logs_metadata(self, info: Info, log_key: list[str]) -> CapturedLogsMetadata:
+        _log_file(mock_context(info), log_key)
+        *namespace, file_key = log_key
+        base = "/".join([LOG_BASE_DIR, *namespace])
+        url = "/".join(["/logs", *log_key])
+        return CapturedLogsMetadata(
+            stdout_download_url=f"{url}/out",
+            stdout_location=f"{base}/{file_key}.out",
+            stderr_download_url=f"{url}/err",
+            stderr_location=f"{base}/{file_key}.err",
+        )
+
+    @strawberry.field
+    def captured_logs(
+        self,
+        info: Info,
+        log_key: list[str],
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> CapturedLogs:
+        ctx = mock_context(info)
+        run, file_key = _log_file(ctx, log_key)
+        out_offset, err_offset = _parse_log_cursor(cursor)
+        out = run.captured_bytes(file_key, "stdout", ctx.now) if run else None
+        err = run.captured_bytes(file_key, "stderr", ctx.now) if run else None
+        stdout, out_offset = _read_log(out, out_offset, limit)
+        stderr, err_offset = _read_log(err, err_offset, limit)
+        return CapturedLogs(
+            log_key=log_key, stdout=stdout, stderr=stderr, cursor=f"{out_offset}:{err_offset}"
+        )
+
+    @strawberry.field
+    def partition_backfill_or_error(self, info: Info, backfill_id: str) -> PartitionBackfillOrError:
+        if (err := forced(info, backfill_id=backfill_id)) is not None:
+            return err  # type: ignore[no-any-return]
+        ctx = mock_context(info)
+        rec = ctx.state.get_backfill(backfill_id)
+        if rec is None:
+            return _backfill_not_found(backfill_id)
+        return PartitionBackfill(rec=rec, state=ctx.state, now=ctx.state.now())
+
+    @strawberry.field
+    def partition_backfills_or_error(
+        self,
+        info: Info,
+        status: BulkActionStatus | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+        filters: BulkActionsFilter | None = None,
+    ) -> PartitionBackfillsOrError:
+        if (err := forced(info)) is not None:
+            return err  # type: ignore[no-any-return]
+        ctx = mock_context(info)
+        found = ctx.state.list_backfills()
+        wanted = {status.value} if status else None
+        if filters is not None and filters.statuses:
+            wanted = {s.value for s in filters.statuses}
+        if wanted:
+            found = [b for b in found if b.status in wanted]
+        if filters is not None and filters.created_after is not None:
+            found = [b for b in found if b.created_at > filters.created_after]
+        if filters is not None and filters.created_before is not None:
+            found = [b for b in found if b.created_at < filters.created_before]
+        if cursor:
+            ids = [b.backfill_id for b in found]
+            found = found[ids.index(cursor) + 1 :] if cursor in ids else []
+        if limit is not None:
+            found = found[: max(limit, 0)]
+        now = ctx.state.now()
+        return PartitionBackfills(
+            results=[PartitionBackfill(rec=b, state=ctx.state, now=now) for b in found]
+        )
 
     @strawberry.field
     def logs_for_run(

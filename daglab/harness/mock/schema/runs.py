@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from daglab.harness.mock.schema.enums import RunConfigData, RunStatus
+from daglab.harness.mock.schema.enums import RunConfigData, RunStatus, StepEventStatus
 from daglab.harness.mock.schema.errors import (
     ConflictingExecutionParamsError,
     InvalidOutputError,
@@ -21,7 +21,13 @@ from daglab.harness.mock.schema.errors import (
     RunNotFoundError,
     UnauthorizedError,
 )
-from daglab.harness.mock.schema.events import DagsterRunEvent, EventConnection, event_page
+from daglab.harness.mock.schema.events import (
+    DagsterRunEvent,
+    EventConnection,
+    MaterializationEvent,
+    event_page,
+    render_event,
+)
 from daglab.harness.mock.schema.validation import RunConfigValidationInvalid
 from daglab.harness.mock.schema.workspace import (
     AssetKey,
@@ -31,6 +37,15 @@ from daglab.harness.mock.schema.workspace import (
     asset_key,
 )
 from daglab.harness.mock.state import TERMINAL_STATUSES, RunRecord
+
+
+@strawberry.type
+class RunStepStats:
+    run_id: str
+    step_key: str
+    status: StepEventStatus | None
+    start_time: float | None
+    end_time: float | None
 
 
 @strawberry.type
@@ -111,7 +126,29 @@ class Run:
 
     @strawberry.field
     def step_keys_to_execute(self) -> list[str] | None:
-        return list(self.rec.step_keys) if self.rec.asset_selection else None
+        keys = self.rec.step_keys_to_execute
+        return list(keys) if keys is not None else None
+
+    @strawberry.field
+    def step_stats(self) -> list[RunStepStats]:
+        return [
+            RunStepStats(
+                run_id=self.rec.run_id,
+                step_key=s.step_key,
+                status=StepEventStatus[s.status],
+                start_time=s.start_time,
+                end_time=s.end_time,
+            )
+            for s in self.rec.step_stats(self.now)
+        ]
+
+    @strawberry.field
+    def asset_materializations(self) -> list[MaterializationEvent]:
+        return [
+            render_event(self.rec, e)
+            for e in self.rec.visible_events(self.now)
+            if e.typename == "MaterializationEvent"
+        ]
 
     @strawberry.field
     def repository_origin(self) -> RepositoryOrigin | None:
@@ -167,6 +204,27 @@ class Runs:
 
 
 @strawberry.type
+class RunIds:
+    results: list[str]
+
+
+@strawberry.type
+class CapturedLogs:
+    log_key: list[str]
+    stdout: str | None = None
+    stderr: str | None = None
+    cursor: str | None = None
+
+
+@strawberry.type
+class CapturedLogsMetadata:
+    stdout_download_url: str | None = None
+    stdout_location: str | None = None
+    stderr_download_url: str | None = None
+    stderr_location: str | None = None
+
+
+@strawberry.type
 class LaunchRunSuccess:
     run: Run
 
@@ -199,11 +257,33 @@ LaunchRunResult = Annotated[
 ]
 
 
+LaunchRunReexecutionResult = Annotated[
+    LaunchRunSuccess
+    | InvalidStepError
+    | InvalidOutputError
+    | RunConfigValidationInvalid
+    | PipelineNotFoundError
+    | RunConflict
+    | UnauthorizedError
+    | PythonError
+    | InvalidSubsetError
+    | PresetNotFoundError
+    | ConflictingExecutionParamsError
+    | NoModeProvidedError,
+    strawberry.union("LaunchRunReexecutionResult"),
+]
+
+
 RunOrError = Annotated[Run | RunNotFoundError | PythonError, strawberry.union("RunOrError")]
 
 
 RunsOrError = Annotated[
     Runs | InvalidPipelineRunsFilterError | PythonError, strawberry.union("RunsOrError")
+]
+
+
+RunIdsOrError = Annotated[
+    RunIds | InvalidPipelineRunsFilterError | PythonError, strawberry.union("RunIdsOrError")
 ]
 
 
