@@ -56,9 +56,9 @@ def _error_lines(error: str) -> list[str]:
 
 
 def build(kind: str) -> typer.Typer:
-    plural = f"{kind}s"
+    kinds = f"{kind}s"
     app = typer.Typer(
-        help=f"List, show, start and stop {plural}.\n\n{EXIT_HELP}",
+        help=f"List, show, start and stop {kinds}.\n\n{EXIT_HELP}",
         no_args_is_help=True,
         rich_markup_mode=None,
         add_completion=False,
@@ -94,10 +94,10 @@ def build(kind: str) -> typer.Typer:
 
         found = run_async(main())
         if opts.json:
-            print_json({plural: [i.to_json() for i in found], "count": len(found)})
+            print_json({kinds: [i.to_json() for i in found], "count": len(found)})
             return
         if not found:
-            err(f"No {plural}.")
+            err(f"No {kinds}.")
             return
         rows = [
             [
@@ -128,7 +128,7 @@ def build(kind: str) -> typer.Typer:
         """Show one: its cron or interval, status, next tick and recent ticks (outcome, skip
         reason, error, the runs each requested)."""
         from daglab.helpers.automation import get_instigator
-        from daglab.helpers.text import clean
+        from daglab.helpers.text import clean, plural
 
         async def main() -> InstigatorInfo:
             async with opts.client() as client:
@@ -153,7 +153,7 @@ def build(kind: str) -> typer.Typer:
         ]
         if info.description:
             lines.append(f"About      {clean(info.description, one_line=True)}")
-        lines.append(f"Ticks      {len(info.ticks or [])} newest")
+        lines.append(f"Ticks      the newest {plural(len(info.ticks or []), 'tick')}")
         for t in info.ticks or []:
             line = f"  {_when(t.timestamp)}  {t.status:<8}"
             if t.run_ids:
