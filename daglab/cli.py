@@ -72,6 +72,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "daglab.commands.checks",
         "List asset checks with their latest execution, and run them.",
     ),
+    # -- automation (issue 20)
+    "schedules": (
+        "daglab.commands.schedules",
+        "List, show, start and stop schedules.",
+    ),
+    "sensors": (
+        "daglab.commands.sensors",
+        "List, show, start and stop sensors.",
+    ),
+    "reload": (
+        "daglab.commands.reload",
+        "Reload a code location (or --all) and wait until it is LOADED or failed.",
+    ),
     "dev": (
         "daglab.commands.dev",
         "Run a local Dagster server (the fixture project, or yours) for daglab to talk to.",

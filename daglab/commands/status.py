@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import typer
 
 from daglab.commands._options import (
@@ -13,6 +15,9 @@ from daglab.commands._options import (
     with_global_options,
 )
 
+if TYPE_CHECKING:
+    from daglab.helpers.models import ServerStatus
+
 
 def register(app: typer.Typer) -> None:
     app.command("status")(status)
@@ -20,14 +25,19 @@ def register(app: typer.Typer) -> None:
 
 @with_global_options
 def status(opts: GlobalOptions) -> None:
-    """Show the server daglab talks to: URL, credential source, Dagster version, code locations."""
+    """Show the server daglab talks to: URL, credential source, Dagster version, code locations.
 
-    from daglab.helpers.status import server_status
+    Also each daemon's health. Exit 3 when a code location failed to load or a required daemon
+    is not healthy (the output is printed first), so it can gate a deploy.
+    """
+
+    from daglab.helpers.status import check_status, server_status
 
     settings = opts.settings()
     result = run_async(server_status(settings, transport=state.transport))
     if opts.json:
         print_json(result.model_dump())
+        check_status(result)
         return
     from daglab.commands._render import console, sanitize
 
@@ -74,5 +84,25 @@ def status(opts: GlobalOptions) -> None:
                     f" ({sanitize(cs.target)})" if cs.target else ""
                 )
             out.print(f"  {sanitize(cs.location)}: {where}, {sanitize(cs.state)}")
+    _print_daemons(out, result)
     if any(not loc.loaded for loc in result.locations):
         err("Some code locations did not load; see above.")
+    check_status(result)
+
+
+def _print_daemons(out: Any, result: ServerStatus) -> None:
+    from daglab.commands._render import sanitize
+    from daglab.helpers.display import format_time
+
+    if result.daemons is None:
+        out.print(f"Daemons:      not reported by this server ({sanitize(result.daemons_error)})")
+        return
+    out.print(f"Daemons:      {len(result.daemons)}")
+    for d in result.daemons:
+        health = {True: "healthy", False: "NOT HEALTHY", None: "not checked"}[d.healthy]
+        required = "required" if d.required else "not required"
+        beat = format_time(d.last_heartbeat) if d.last_heartbeat else "never"
+        out.print(f"  {sanitize(d.daemon_type)}: {health} ({required}, last heartbeat {beat})")
+        for e in d.errors[:1]:
+            first = sanitize(e.strip().splitlines()[0]) if e.strip() else ""
+            out.print(f"    error: {first}")

@@ -29,6 +29,18 @@ if TYPE_CHECKING:
     from typing import Any
 
     from daglab.helpers import state, sync
+    from daglab.helpers.automate import (
+        get_daemon_health,
+        get_schedule,
+        get_sensor,
+        list_schedules,
+        list_sensors,
+        reload_location,
+        start_schedule,
+        start_sensor,
+        stop_schedule,
+        stop_sensor,
+    )
     from daglab.helpers.errors import (
         AmbiguousTargetError,
         AuthError,
@@ -103,6 +115,7 @@ if TYPE_CHECKING:
 
 _SESSION = "daglab.helpers.session"
 _OPERATE = "daglab.helpers.operate"
+_AUTOMATE = "daglab.helpers.automate"
 _PERFORMANCE = "daglab.helpers.performance"
 _MODELS = "daglab.helpers.models"
 _ERRORS = "daglab.helpers.errors"
@@ -139,6 +152,16 @@ _EXPORTS: dict[str, str] = {
     "asset_history": _OPERATE,
     "list_checks": _OPERATE,
     "run_checks": _OPERATE,
+    "list_schedules": _AUTOMATE,
+    "list_sensors": _AUTOMATE,
+    "get_schedule": _AUTOMATE,
+    "get_sensor": _AUTOMATE,
+    "start_schedule": _AUTOMATE,
+    "stop_schedule": _AUTOMATE,
+    "start_sensor": _AUTOMATE,
+    "stop_sensor": _AUTOMATE,
+    "reload_location": _AUTOMATE,
+    "get_daemon_health": _AUTOMATE,
     "track_performance": _SESSION,
     "Connection": _SESSION,
     # local helpers (the same in daglab.helpers.sync)
@@ -218,17 +241,23 @@ __all__ = [
     "discover_jobs",
     "discover_locations",
     "get_backfill",
+    "get_daemon_health",
     "get_memory_usage",
     "get_run",
     "get_run_details",
     "get_run_logs",
+    "get_schedule",
+    "get_sensor",
     "get_step_logs",
     "list_backfills",
     "list_checks",
     "list_runs",
+    "list_schedules",
+    "list_sensors",
     "load_config_from_file",
     "performance_report",
     "refresh_runs",
+    "reload_location",
     "rerun",
     "resolve_run",
     "resume_backfill",
@@ -236,7 +265,11 @@ __all__ = [
     "run_assets",
     "run_checks",
     "run_job",
+    "start_schedule",
+    "start_sensor",
     "state",
+    "stop_schedule",
+    "stop_sensor",
     "sync",
     "track_performance",
     "validate_config",

@@ -234,6 +234,23 @@ _TABLES: dict[str, tuple[list[str], Callable[[Any], list[object]]]] = {
         _asset_row,
     ),
     "LocationInfo": (["name", "status", "repositories", "error"], _location_row),
+    "InstigatorInfo": (
+        ["kind", "name", "status", "declared", "location", "when", "next tick", "last tick"],
+        lambda i: [
+            i.kind,
+            i.name,
+            i.status,
+            i.default_status,
+            i.location,
+            i.cron_schedule or f"every {i.min_interval_seconds}s",
+            format_time(i.next_tick),
+            i.ticks[0].status if i.ticks else "",
+        ],
+    ),
+    "DaemonInfo": (
+        ["daemon", "required", "healthy", "last heartbeat"],
+        lambda d: [d.daemon_type, d.required, d.healthy, format_time(d.last_heartbeat)],
+    ),
 }
 
 
@@ -547,7 +564,15 @@ def install_formatters() -> None:
     html_formatter.for_type_by_name(module, "RunResult", run_result_html)
     html_formatter.for_type_by_name(module, "RunSubmitResult", run_result_html)
     html_formatter.for_type_by_name(module, "ValidationResult", validation_html)
-    for name in ("JobInfo", "AssetInfo", "LocationInfo", "AssetHealth", "AssetCheckInfo"):
+    for name in (
+        "JobInfo",
+        "AssetInfo",
+        "LocationInfo",
+        "AssetHealth",
+        "AssetCheckInfo",
+        "InstigatorInfo",
+        "DaemonInfo",
+    ):
         html_formatter.for_type_by_name(module, name, _single_html)
     html_formatter.for_type_by_name(
         "daglab.helpers.validation", "ValidationResult", validation_html

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from daglab.helpers import errors
 from daglab.helpers.auth import TokenManager, mask_secret
+from daglab.helpers.automation import daemon_health, health_problems
 from daglab.helpers.config import ConnectionSettings
 from daglab.helpers.discovery import parse_locations
 from daglab.helpers.graphql import DagsterClient
-from daglab.helpers.models import CodeServerInfo, DeploymentInfo, ServerStatus
+from daglab.helpers.models import CodeServerInfo, DaemonInfo, DeploymentInfo, ServerStatus
 from daglab.helpers.queries import DEPLOYMENT, WORKSPACE
 from daglab.helpers.text import clean
 
@@ -32,6 +33,7 @@ async def server_status(
             deployment: DeploymentInfo | None = parse_deployment(await client.execute(DEPLOYMENT))
         except errors.DaglabError:  # an older or stricter server: the rest still stands
             deployment = None
+        daemons, daemons_error = await _daemons(client)
     return ServerStatus(
         url=settings.url,
         url_source=settings.url_source,
@@ -40,6 +42,9 @@ async def server_status(
         round_trip_ms=round(round_trip, 1),
         locations=locations,
         deployment=deployment,
+        daemons=daemons,
+        daemons_error=daemons_error,
+        problems=health_problems(locations, daemons),
     )
 
 
@@ -118,6 +123,28 @@ def parse_deployment(data: dict[str, Any]) -> DeploymentInfo:
         tag_concurrency_limits=parse_tag_limits(queue.get("tagConcurrencyLimitsYaml")),
         code_servers=servers,
     )
+
+
+async def _daemons(client: DagsterClient) -> tuple[list[DaemonInfo] | None, str | None]:
+    """The daemons' health, or why the server does not report it (never raises for that)."""
+    try:
+        return await daemon_health(client), None
+    except (errors.GraphQLError, errors.DagsterPythonError, errors.BadResponseError) as exc:
+        return None, clean(exc.render()[0], one_line=True)[:300]
+
+
+def check_status(status: ServerStatus) -> None:
+    """Raise ``DeploymentUnhealthyError`` (exit 3) if a code location failed to load or a
+    required daemon is not healthy: what a deploy gate needs."""
+    if status.problems:
+        raise DeploymentUnhealthyError(
+            "Not healthy: " + "; ".join(status.problems) + ".",
+            hint="See the Locations and Daemons above.",
+        )
+
+
+class DeploymentUnhealthyError(errors.ServerError):
+    """``daglab status`` found a location that failed or a required daemon down (exit 3)."""
 
 
 async def credentials_status(

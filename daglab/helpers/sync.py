@@ -17,6 +17,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from daglab.helpers import automate as _automate
 from daglab.helpers import operate as _operate
 from daglab.helpers import session as _core
 from daglab.helpers import state
@@ -59,6 +60,16 @@ asset_status = blocking(_operate.asset_status)
 asset_history = blocking(_operate.asset_history)
 list_checks = blocking(_operate.list_checks)
 run_checks = blocking(_operate.run_checks)
+list_schedules = blocking(_automate.list_schedules)
+list_sensors = blocking(_automate.list_sensors)
+get_schedule = blocking(_automate.get_schedule)
+get_sensor = blocking(_automate.get_sensor)
+start_schedule = blocking(_automate.start_schedule)
+stop_schedule = blocking(_automate.stop_schedule)
+start_sensor = blocking(_automate.start_sensor)
+stop_sensor = blocking(_automate.stop_sensor)
+reload_location = blocking(_automate.reload_location)
+get_daemon_health = blocking(_automate.get_daemon_health)
 
 load_config_from_file = _core.load_config_from_file
 
@@ -99,18 +110,24 @@ __all__ = [
     "discover_jobs",
     "discover_locations",
     "get_backfill",
+    "get_daemon_health",
     "get_memory_usage",
     "get_run",
     "get_run_details",
     "get_run_logs",
+    "get_schedule",
+    "get_sensor",
     "get_step_logs",
     "list_backfills",
     "list_checks",
     "list_runs",
+    "list_schedules",
+    "list_sensors",
     "load_config_from_file",
     "performance_report",
     "portal",
     "refresh_runs",
+    "reload_location",
     "rerun",
     "resolve_run",
     "resume_backfill",
@@ -118,7 +135,11 @@ __all__ = [
     "run_assets",
     "run_checks",
     "run_job",
+    "start_schedule",
+    "start_sensor",
     "state",
+    "stop_schedule",
+    "stop_sensor",
     "track_performance",
     "validate_config",
     "wait_for_backfill",

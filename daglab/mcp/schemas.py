@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from daglab.helpers.models import AssetInfo, CapturedLogInfo, JobInfo, LocationInfo, StepFailure
+from daglab.helpers.models import (
+    AssetInfo,
+    CapturedLogInfo,
+    InstigatorInfo,
+    JobInfo,
+    LocationInfo,
+    StepFailure,
+)
 
 
 class _Out(BaseModel):
@@ -306,3 +313,39 @@ class BackfillsOut(_Out):
     count: int
     limit: int
     truncated: bool
+
+
+# -- automation (mcp/automation.py) -----------------------------------------------------------
+
+
+class SchedulesOut(Page):
+    """``daglab schedules list --json``, bounded."""
+
+    schedules: list[InstigatorInfo]
+    count: int
+
+
+class SensorsOut(Page):
+    """``daglab sensors list --json``, bounded."""
+
+    sensors: list[InstigatorInfo]
+    count: int
+
+
+class InstigatorChangeOut(InstigatorInfo):
+    """``daglab schedules|sensors start|stop NAME --json``: the schedule or sensor after the
+    change, with the status before and after and, for a stop of one declared RUNNING in
+    code, what Dagster does with it (``note``)."""
+
+    action: str
+    before: str
+    after: str
+    note: str | None = None
+
+
+class ReloadOut(_Out):
+    """``daglab reload LOCATION --json``."""
+
+    locations: list[LocationInfo]
+    waited_s: float
+    ok: bool

@@ -20,7 +20,7 @@ from daglab.helpers import errors, runs
 from daglab.helpers.discovery import EntityFilters, discover, filter_entities
 from daglab.helpers.models import RunResult
 from daglab.helpers.runs.history import resolve_run_ref
-from daglab.mcp import operate, schemas
+from daglab.mcp import automation, operate, schemas
 from daglab.mcp.bounds import ToolDeadlineError, capped, within
 from daglab.mcp.toolkit import (
     AssetKeys,
@@ -236,7 +236,9 @@ def read_tools(ctx: ToolContext) -> list[ToolSpec]:
         ),
         # -- run history, logs, failures: mcp/operate.py --------------------------------------
         *operate.operate_read_tools(ctx),
-        # -- schedules, sensors, asset status and checks (issue 20) go here too. -----------
+        # -- schedules and sensors: mcp/automation.py -----------------------------------------
+        *automation.automation_read_tools(ctx),
+        # -- asset status and checks (issue 20) go here too. ----------------------------------
     ]
 
 
@@ -369,11 +371,15 @@ def write_tools(ctx: ToolContext) -> list[ToolSpec]:
             destructive=True,
         ),
         *operate.operate_write_tools(ctx),  # re-execution
-        # -- start/stop schedules and sensors (issue 20) go here. -------------------------
+        *automation.automation_write_tools(ctx),  # start/stop schedules and sensors, reload
     ]
 
 
-WRITE_TOOLS = frozenset({"launch_job", "launch_assets", "cancel_run"}) | operate.OPERATE_WRITE_TOOLS
+WRITE_TOOLS = (
+    frozenset({"launch_job", "launch_assets", "cancel_run"})
+    | operate.OPERATE_WRITE_TOOLS
+    | automation.AUTOMATION_WRITE_TOOLS
+)
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ def test_status_reports_a_location_that_failed_to_load(
     broken_dagster_server: DagsterServer, cli_env: dict[str, str]
 ) -> None:
     result = run_cli("status", "--url", broken_dagster_server.url, env=cli_env)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # a failed location fails the deploy gate
     assert "broken: FAILED" in result.stdout
     assert "daglab fixture: this location is broken on purpose" in result.stdout
     assert "main: LOADED" in result.stdout

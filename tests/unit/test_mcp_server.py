@@ -34,6 +34,8 @@ READ_TOOLS = {
     "get_compute_logs",
     "get_failure_summary",
     "list_backfills",
+    "list_schedules",
+    "list_sensors",
     "get_backfill",
 }
 

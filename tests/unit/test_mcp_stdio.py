@@ -58,7 +58,30 @@ def sample_arguments(run_id: str, backfill_id: str) -> dict[str, dict[str, Any]]
         "launch_backfill": {"asset_keys": ["events/daily_events"], "partitions": ["2024-01-01"]},
         "cancel_backfill": {"backfill_id": backfill_id},
         "resume_backfill": {"backfill_id": backfill_id},
+        "list_schedules": {"status": "running"},
+        "list_sensors": {"pattern": "fail*"},
+        "start_schedule": {"name": "not-a-schedule"},
+        "stop_schedule": {"name": "not-a-schedule"},
+        "start_sensor": {"name": "not-a-sensor"},
+        "stop_sensor": {"name": "not-a-sensor"},
+        "reload_code_location": {"location": "main"},
     }
+
+
+# Tools whose documents the mock does not serve (tests/unit/test_mock.py NOT_IN_MOCK_YET), or
+# that name what the mock has none of: they answer with an error here, still swept for leaks;
+# tests/e2e/test_automation.py runs them on real Dagster.
+MOCK_CANNOT_ANSWER = frozenset(
+    {
+        "list_schedules",
+        "list_sensors",
+        "start_schedule",
+        "stop_schedule",
+        "start_sensor",
+        "stop_sensor",
+        "reload_code_location",
+    }
+)
 
 
 def profile_env(tmp_path: Path, mock: MockDagster) -> dict[str, str]:
@@ -106,7 +129,7 @@ async def test_the_sentinel_never_leaves_any_tool_or_the_log(
                     result = await client.call_tool(name, arguments)
                     # canceling and resuming depend on what the calls before left
                     stateful = ("cancel_run", "cancel_backfill", "resume_backfill")
-                    if failure == "ok" and name not in stateful:
+                    if failure == "ok" and name not in (*stateful, *MOCK_CANNOT_ANSWER):
                         assert not result.is_error, (name, text_of(result))
                     if failure == "echo" and name != "list_deployments":
                         assert result.is_error, (name, text_of(result))

@@ -1,0 +1,7 @@
+"""``daglab sensors list|show|start|stop``."""
+
+from __future__ import annotations
+
+from daglab.commands._instigators import build
+
+app = build("sensor")
