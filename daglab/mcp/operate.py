@@ -44,6 +44,7 @@ from daglab.mcp.toolkit import (
     Wait,
     clean_tags,
     guarded,
+    wait_deadline,
 )
 
 # The most raw events one get_run_logs call reads while looking for `limit` that pass its
@@ -346,10 +347,6 @@ def operate_read_tools(ctx: ToolContext) -> list[ToolSpec]:
 def operate_write_tools(ctx: ToolContext) -> list[ToolSpec]:
     limits, deployments = ctx.limits, ctx.deployments
 
-    def rerun_deadline(arguments: dict[str, Any]) -> float:
-        wait = limits.wait(arguments.get("timeout")) if arguments.get("wait") else 0.0
-        return wait + limits.tool_timeout
-
     async def reexecute_run(
         run: RunId,
         from_failure: Annotated[
@@ -459,14 +456,10 @@ def operate_write_tools(ctx: ToolContext) -> list[ToolSpec]:
         client = await deployments.client(profile)
         return _backfill(await backfills.resume_backfill(client, backfill_id), limits.max_limit)
 
-    def backfill_deadline(arguments: dict[str, Any]) -> float:
-        wait = limits.wait(arguments.get("timeout")) if arguments.get("wait") else 0.0
-        return wait + limits.tool_timeout
-
     return [
         ToolSpec(
             "launch_backfill",
-            guarded(ctx, launch_backfill, schemas.BackfillOut, deadline=backfill_deadline),
+            guarded(ctx, launch_backfill, schemas.BackfillOut, deadline=wait_deadline(limits)),
             schemas.BackfillOut,
             True,
             "Launch a backfill",
@@ -488,7 +481,7 @@ def operate_write_tools(ctx: ToolContext) -> list[ToolSpec]:
         ),
         ToolSpec(
             "reexecute_run",
-            guarded(ctx, reexecute_run, schemas.RerunOut, deadline=rerun_deadline),
+            guarded(ctx, reexecute_run, schemas.RerunOut, deadline=wait_deadline(limits)),
             schemas.RerunOut,
             True,
             "Re-execute a run",

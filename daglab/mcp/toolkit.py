@@ -191,3 +191,14 @@ CancelOnTimeout = Annotated[bool, Field(description="Cancel the run if the timeo
 
 def clean_tags(tags: dict[str, str] | None) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in tags.items()} if tags else None
+
+
+def wait_deadline(limits: Limits) -> Callable[[dict[str, Any]], float]:
+    """The deadline of a tool that may wait (``wait``, ``timeout``): the wait (capped at
+    ``max_wait``) on top of the tool's own ``tool_timeout``."""
+
+    def deadline(arguments: dict[str, Any]) -> float:
+        wait = limits.wait(arguments.get("timeout")) if arguments.get("wait") else 0.0
+        return wait + limits.tool_timeout
+
+    return deadline

@@ -44,6 +44,7 @@ from daglab.mcp.toolkit import (
     error_text,
     guarded,
     mcp_spelling,
+    wait_deadline,
 )
 
 __all__ = ["WRITE_TOOLS", "ToolContext", "error_text", "mcp_spelling", "read_tools", "write_tools"]
@@ -245,10 +246,6 @@ def read_tools(ctx: ToolContext) -> list[ToolSpec]:
 def write_tools(ctx: ToolContext) -> list[ToolSpec]:
     limits, deployments = ctx.limits, ctx.deployments
 
-    def launch_deadline(arguments: dict[str, Any]) -> float:
-        wait = limits.wait(arguments.get("timeout")) if arguments.get("wait") else 0.0
-        return wait + limits.tool_timeout
-
     async def launch(
         request: runs.RunRequest,
         profile: str | None,
@@ -348,14 +345,14 @@ def write_tools(ctx: ToolContext) -> list[ToolSpec]:
     return [
         ToolSpec(
             "launch_job",
-            guarded(ctx, launch_job, schemas.LaunchOut, deadline=launch_deadline),
+            guarded(ctx, launch_job, schemas.LaunchOut, deadline=wait_deadline(limits)),
             schemas.LaunchOut,
             True,
             "Launch a job",
         ),
         ToolSpec(
             "launch_assets",
-            guarded(ctx, launch_assets, schemas.LaunchOut, deadline=launch_deadline),
+            guarded(ctx, launch_assets, schemas.LaunchOut, deadline=wait_deadline(limits)),
             schemas.LaunchOut,
             True,
             "Materialize assets",
