@@ -255,6 +255,19 @@ def test_launch_and_cancel_against_a_read_only_webserver_exit_5(
     done = run_cli("cancel", run_id, "--url", prod.url, env=cli_env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert wait_for_run(prod, run_id) == "CANCELED"
+    # A reload is refused the same way, and the location stays as it was.
+    before = {
+        e["name"]: e["loadStatus"]
+        for e in graphql(prod, LOCATIONS)["workspaceOrError"]["locationEntries"]
+    }
+    reload = run_cli("reload", "main", "--json", "--url", read_only.url, env=cli_env, timeout=300)
+    assert reload.returncode == 5, reload.stderr
+    assert "is read-only" in reload.stderr and reload.json()["error"]["code"] == 5
+    after = {
+        e["name"]: e["loadStatus"]
+        for e in graphql(prod, LOCATIONS)["workspaceOrError"]["locationEntries"]
+    }
+    assert after == before
 
 
 # -- daglab dev up --shape prod, daglab status, daglab dev down ----------------------------------
