@@ -350,3 +350,54 @@ def test_dev_up_prod_status_shows_storage_and_code_servers_and_down_leaves_nothi
     assert [p for p in ports if _port_open(p)] == []
     assert [d for d in state["data_dirs"] if os.path.exists(d)] == []
     assert procs.tagged(state["harness_id"]) == []
+
+
+# -- a deploy: new code on disk, the location's code server restarted, daglab reload ------------
+
+RELOADABLE = """
+from dagster import Definitions, asset
+
+
+@asset(group_name="deployed")
+def {name}() -> int:
+    return 1
+
+
+defs = Definitions(assets=[{name}])
+"""
+
+
+def test_reload_after_a_code_change_on_disk_and_a_code_server_restart(
+    dagster_version: str, tmp_path_factory: pytest.TempPathFactory, cli_env: dict[str, str]
+) -> None:
+    from daglab.harness.pytest_plugin import start_server, stop_server
+
+    tmp = tmp_path_factory.mktemp("deploy")
+    module = tmp / "deployed.py"
+    module.write_text(RELOADABLE.format(name="before_deploy"))
+    workspace = tmp / "workspace.yaml"
+    workspace.write_text(
+        "load_from:\n  - python_file:\n      relative_path: deployed.py\n"
+        "      working_directory: .\n      location_name: deployed\n"
+    )
+    server = start_server(tmp_path_factory, dagster_version, "prod", workspace=workspace)
+    try:
+        assert isinstance(server, ProdDagsterServer)
+
+        def asset_keys() -> set[str]:
+            found = run_cli(
+                "discover", "--filter", "assets", "--json", "--url", server.url, env=cli_env
+            )
+            assert found.returncode == 0, found.stderr
+            return {a["key"] for a in found.json()["assets"]}
+
+        assert asset_keys() == {"before_deploy"}
+        module.write_text(RELOADABLE.format(name="after_deploy"))
+        server.restart_code_server("deployed")  # the deploy: its code server runs the new code
+        reloaded = run_cli("reload", "deployed", "--json", "--url", server.url, env=cli_env)
+        assert reloaded.returncode == 0, reloaded.stderr
+        entries = graphql(server, LOCATIONS)["workspaceOrError"]["locationEntries"]
+        assert [(e["name"], e["loadStatus"]) for e in entries] == [("deployed", "LOADED")]
+        assert asset_keys() == {"after_deploy"}
+    finally:
+        stop_server(server)
