@@ -17,6 +17,8 @@ from daglab.helpers.models import (
     InstigatorInfo,
     JobInfo,
     LocationInfo,
+    MetadataItem,
+    PartitionHealth,
     StepFailure,
 )
 
@@ -349,3 +351,89 @@ class ReloadOut(_Out):
     locations: list[LocationInfo]
     waited_s: float
     ok: bool
+
+
+# -- asset health and checks ---------------------------------------------------------------------
+
+
+class MaterializationRecordOut(_Out):
+    """One materialization (``daglab assets history --json``)."""
+
+    asset: str
+    run_id: str
+    timestamp: str | None = Field(default=None, description="ISO 8601, UTC.")
+    timestamp_ms: int
+    partition: str | None = None
+    step: str | None = None
+    metadata: list[MetadataItem] = Field(
+        default=[], description="At most 20 entries, each value cut to 500 characters."
+    )
+
+
+class AssetCheckOut(_Out):
+    """An asset check and its latest execution (``daglab checks list --json``)."""
+
+    asset: str
+    path: list[str]
+    name: str
+    description: str | None = None
+    blocking: bool = False
+    jobs: list[str] = []
+    location: str | None = None
+    repository: str | None = None
+    status: str | None = Field(
+        default=None,
+        description="The latest execution's: SUCCEEDED, FAILED, IN_PROGRESS, "
+        "EXECUTION_FAILED, SKIPPED; null if it never ran.",
+    )
+    severity: str | None = None
+    passed: bool | None = None
+    run_id: str | None = None
+    timestamp: str | None = None
+
+
+class LatestRunOut(_Out):
+    run_id: str
+    status: str | None = None
+
+
+class AssetHealthOut(_Out):
+    """One asset of ``daglab assets status --json``."""
+
+    key: str
+    path: list[str]
+    location: str
+    repository: str
+    latest_materialization: MaterializationRecordOut | None = None
+    latest_run: LatestRunOut | None = None
+    in_progress_run_ids: list[str] = []
+    queued_run_ids: list[str] = []
+    stale_status: str | None = Field(default=None, description="FRESH, STALE or MISSING.")
+    stale_causes: list[str] = []
+    staleness_note: str | None = None
+    partitioned: bool = False
+    partitions: PartitionHealth | None = None
+    checks: list[AssetCheckOut] = []
+    checks_note: str | None = None
+
+
+class AssetStatusOut(Page):
+    """``daglab assets status --json``, bounded."""
+
+    assets: list[AssetHealthOut]
+
+
+class AssetHistoryOut(_Out):
+    """``daglab assets history KEY --json``, bounded."""
+
+    asset: str
+    materializations: list[MaterializationRecordOut]
+    count: int
+    limit: int
+    truncated: bool
+
+
+class ChecksOut(Page):
+    """``daglab checks list --json``, bounded."""
+
+    checks: list[AssetCheckOut]

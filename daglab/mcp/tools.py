@@ -20,6 +20,7 @@ from daglab.helpers import errors, runs
 from daglab.helpers.discovery import EntityFilters, discover, filter_entities
 from daglab.helpers.models import RunResult
 from daglab.helpers.runs.history import resolve_run_ref
+from daglab.mcp import assets as asset_tools
 from daglab.mcp import automation, operate, schemas
 from daglab.mcp.bounds import ToolDeadlineError, capped, within
 from daglab.mcp.toolkit import (
@@ -239,7 +240,8 @@ def read_tools(ctx: ToolContext) -> list[ToolSpec]:
         *operate.operate_read_tools(ctx),
         # -- schedules and sensors: mcp/automation.py -----------------------------------------
         *automation.automation_read_tools(ctx),
-        # -- asset status and checks (issue 20) go here too. ----------------------------------
+        # -- asset status, history and checks: mcp/assets.py ---------------------------------
+        *asset_tools.assets_read_tools(ctx),
     ]
 
 

@@ -371,3 +371,45 @@ def test_the_notebook_helpers_say_the_same(
     assert server[0]["runId"] == run["run_id"] and server[0]["evaluation"]["success"] is False
     events = server_asset(ops_server, ["health", "daily"])["events"]
     assert out["history"] == [e["runId"] for e in events]
+
+
+async def test_mcp_asset_tools_say_what_the_server_says(
+    ops_server: DagsterServer,
+    tmp_path: Path,
+    materialized: dict[str, Any],
+    check_runs: dict[str, CliResult],
+) -> None:
+    pytest.importorskip("mcp.server")
+    from tests.mcp_client import call, call_error, daglab_mcp
+
+    env = isolated_env(tmp_path, DAGLAB_URL=ops_server.url)
+    async with daglab_mcp(env=env, errlog=tmp_path / "server.log") as client:
+        status = await call(
+            client,
+            "get_asset_status",
+            {"asset_keys": ["health/daily"], "partitions": True},
+        )
+        (daily,) = status["assets"]
+        server = server_asset(ops_server, ["health", "daily"])
+        stats = server["node"]["partitionStats"]
+        assert (daily["partitions"]["materialized"], daily["partitions"]["failed"]) == (
+            stats["numMaterialized"],
+            stats["numFailed"],
+        )
+        assert daily["latest_materialization"]["run_id"] == server["events"][0]["runId"]
+        assert daily["partitions"]["failed_keys"] == [DAYS[2]]
+        capped = await call(client, "get_asset_status", {"asset_pattern": "health/*", "limit": 2})
+        assert (len(capped["assets"]), capped["total"], capped["truncated"]) == (2, 4, True)
+
+        history = await call(client, "get_asset_history", {"asset_key": "health/daily", "limit": 1})
+        assert [m["run_id"] for m in history["materializations"]] == [server["events"][0]["runId"]]
+        assert history["truncated"] == (len(server["events"]) > 1)
+
+        checks = await call(client, "list_checks", {"asset_keys": ["health/checked"]})
+        by_name = {c["name"]: c for c in checks["checks"]}
+        newest_error = server_checks(ops_server, "health_error")[0]
+        assert by_name["health_error"]["run_id"] == newest_error["runId"]
+        assert by_name["health_error"]["passed"] is newest_error["evaluation"]["success"] is False
+
+        unknown = await call_error(client, "get_asset_status", {"asset_keys": ["health/nope"]})
+        assert "[bad input]" in unknown and "health/nope" in unknown

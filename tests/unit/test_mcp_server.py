@@ -37,6 +37,9 @@ READ_TOOLS = {
     "list_schedules",
     "list_sensors",
     "get_backfill",
+    "get_asset_status",
+    "get_asset_history",
+    "list_checks",
 }
 
 

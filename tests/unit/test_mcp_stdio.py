@@ -65,6 +65,9 @@ def sample_arguments(run_id: str, backfill_id: str) -> dict[str, dict[str, Any]]
         "start_sensor": {"name": "not-a-sensor"},
         "stop_sensor": {"name": "not-a-sensor"},
         "reload_code_location": {"location": "main"},
+        "get_asset_status": {"asset_keys": ["orders/raw_orders"], "partitions": True},
+        "get_asset_history": {"asset_key": "orders/raw_orders"},
+        "list_checks": {},
     }
 
 
@@ -80,6 +83,9 @@ MOCK_CANNOT_ANSWER = frozenset(
         "start_sensor",
         "stop_sensor",
         "reload_code_location",
+        "get_asset_status",
+        "get_asset_history",
+        "list_checks",
     }
 )
 
