@@ -401,3 +401,61 @@ def test_reload_after_a_code_change_on_disk_and_a_code_server_restart(
         assert asset_keys() == {"after_deploy"}
     finally:
         stop_server(server)
+
+
+INSTIGATOR_STATES = """
+query DaglabTestInstigatorStates($schedule: ScheduleSelector!, $sensor: SensorSelector!) {
+  scheduleOrError(scheduleSelector: $schedule) {
+    ... on Schedule { scheduleState { status } }
+  }
+  sensorOrError(sensorSelector: $sensor) {
+    ... on Sensor { sensorState { status } }
+  }
+}
+"""
+
+
+def test_schedule_and_sensor_changes_against_a_read_only_webserver_exit_5(
+    dagster_version: str, tmp_path_factory: pytest.TempPathFactory, cli_env: dict[str, str]
+) -> None:
+    from daglab.harness import FIXTURE_PROJECT
+    from daglab.harness.pytest_plugin import start_server, stop_server
+
+    tmp = tmp_path_factory.mktemp("read-only-automation")
+    workspace = tmp / "workspace.yaml"
+    workspace.write_text(
+        "load_from:\n  - python_file:\n"
+        f"      relative_path: {FIXTURE_PROJECT / 'automation_location.py'}\n"
+        f"      working_directory: {FIXTURE_PROJECT}\n"
+        "      location_name: automation\n"
+    )
+    writable = start_server(tmp_path_factory, dagster_version, "prod", workspace=workspace)
+    read_only = start_server(
+        tmp_path_factory,
+        dagster_version,
+        "prod",
+        workspace=workspace,
+        read_only=True,
+        daemon=False,
+        postgres=getattr(writable, "postgres", None),
+    )
+    repo = {"repositoryLocationName": "automation", "repositoryName": "__repository__"}
+    selectors = {
+        "schedule": {**repo, "scheduleName": "hourly_schedule"},
+        "sensor": {**repo, "sensorName": "failing_sensor"},
+    }
+    try:
+        before = graphql(writable, INSTIGATOR_STATES, selectors)
+        assert before["scheduleOrError"]["scheduleState"]["status"] == "STOPPED"
+        assert before["sensorOrError"]["sensorState"]["status"] == "RUNNING"
+        for args in (
+            ("schedules", "start", "hourly_schedule"),
+            ("sensors", "stop", "failing_sensor"),
+        ):
+            refused = run_cli(*args, "--json", "--url", read_only.url, env=cli_env, timeout=300)
+            assert refused.returncode == 5, (args, refused.stderr)
+            assert "is read-only" in refused.stderr and refused.json()["error"]["code"] == 5
+        assert graphql(writable, INSTIGATOR_STATES, selectors) == before  # nothing changed
+    finally:
+        stop_server(read_only)
+        stop_server(writable)
