@@ -94,7 +94,14 @@ def _prod_smoke(session: nox.Session, version: str, *extra: str) -> None:
     """The discover and run suites on the production shape (PostgreSQL, gRPC code servers,
     the run queue, the webserver under /dagster): the smoke set unless ``extra`` says more."""
     _pytest(
-        session, *PROD_SUITES, "-q", "--dagster-version", version, "--dagster-shape", "prod", *extra
+        session,
+        *PROD_SUITES,
+        "-q",
+        "--dagster-version",
+        version,
+        "--dagster-shape",
+        "prod",
+        *(extra or ("-m", "smoke")),
     )
 
 
