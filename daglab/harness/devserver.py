@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from daglab.harness import FIXTURE_PROJECT
 from daglab.harness.errors import DevServerError, HarnessError, WorkspaceNotFoundError
+from daglab.harness.paths import FIXTURE_PROJECT
 
 UP_TIMEOUT = 600.0  # includes creating the Dagster environment on a fresh machine
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from daglab.harness import FIXTURE_WORKSPACE, FIXTURE_WORKSPACE_BROKEN
+from daglab.harness.paths import FIXTURE_WORKSPACE, FIXTURE_WORKSPACE_BROKEN
 
 if TYPE_CHECKING:
     from daglab.harness.server import DagsterServer

@@ -30,9 +30,10 @@ from typing import Any
 
 import psutil
 
-from daglab.harness import FIXTURE_WORKSPACE, procs
+from daglab.harness import procs
 from daglab.harness.envs import NEWEST, bin_path, ensure_env, normalize_minor
 from daglab.harness.errors import HarnessError, ServerStartError, WorkspaceNotFoundError
+from daglab.harness.paths import FIXTURE_WORKSPACE
 
 log = logging.getLogger("daglab.harness")
 

@@ -13,10 +13,10 @@ import dataclasses
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from daglab.notebooks.options import NotebookError, NotebookOptions
 from daglab.notebooks.templates import TEMPLATES, Cell, Template
 
 __all__ = [
@@ -31,39 +31,6 @@ __all__ = [
 
 NBFORMAT = 4
 NBFORMAT_MINOR = 5
-
-
-class NotebookError(ValueError):
-    """A notebook cannot be generated as asked (unknown template, missing option, ...)."""
-
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-
-@dataclass(frozen=True)
-class NotebookOptions:
-    """What ``daglab notebook create`` was told; ``None`` means not given."""
-
-    job: str | None = None
-    asset_pattern: str | None = None
-    select: str | None = None
-    profile: str | None = None
-    # The file the notebook is written to (names its state file when run headless).
-    file_name: str = "notebook.ipynb"
-
-    def given(self) -> dict[str, str]:
-        return {
-            name: value
-            for name, value in (
-                ("job", self.job),
-                ("asset_pattern", self.asset_pattern),
-                ("select", self.select),
-                ("profile", self.profile),
-            )
-            if value is not None
-        }
 
 
 OPTION_FLAGS = {

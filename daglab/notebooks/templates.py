@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from daglab.notebooks import NotebookOptions
+    from daglab.notebooks.options import NotebookOptions
 
 
 @dataclass(frozen=True)

@@ -66,3 +66,48 @@ def test_docs_architecture_names_the_packages_that_exist() -> None:
     packages = {p.name for p in (REPO / "daglab").iterdir() if (p / "__init__.py").exists()}
     for package in packages:
         assert f"{package}/" in text, package
+
+
+def _import_circles() -> list[list[str]]:
+    """Every set of daglab modules that import each other round (strongly connected, size > 1),
+    counting every import grimp sees: TYPE_CHECKING ones and a package's own ``__init__``
+    too (import-linter's acyclic_siblings contract does not look between a package and its
+    children)."""
+    import grimp
+
+    graph = grimp.build_graph("daglab")
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    circles: list[list[str]] = []
+
+    def visit(module: str) -> None:  # Tarjan's strongly connected components
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in on_stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return circles
+
+
+def test_no_import_circle_between_any_two_modules() -> None:
+    assert _import_circles() == []
