@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from daglab.helpers.models.base import Model, _iso
-
-# -- asset health and checks (daglab assets, daglab checks) -------------------------------------
+from daglab.helpers.models.base import Model, iso_time
 
 
 class MetadataItem(Model):
@@ -31,7 +29,7 @@ class MaterializationRecord(Model):
         return {
             "asset": self.asset,
             "run_id": self.run_id,
-            "timestamp": _iso(self.timestamp),
+            "timestamp": iso_time(self.timestamp),
             "timestamp_ms": round(self.timestamp * 1000),
             "partition": self.partition,
             "step": self.step,
@@ -64,7 +62,7 @@ class AssetCheckInfo(Model):
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = self.model_dump()
-        data["timestamp"] = _iso(self.timestamp)
+        data["timestamp"] = iso_time(self.timestamp)
         return data
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from daglab.helpers.models.base import Model
 from daglab.helpers.models.workspace import LocationInfo
 
-# -- automation: schedules, sensors, reloads, daemons (daglab schedules/sensors/reload) ----
-
 
 class TickInfo(Model):
     """One evaluation of a schedule or sensor: its outcome (Dagster's ``InstigationTickStatus``:

@@ -9,7 +9,7 @@ class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-def _iso(ts: float | None) -> str | None:
+def iso_time(ts: float | None) -> str | None:
     if ts is None:
         return None
     from datetime import datetime, timezone
@@ -17,5 +17,5 @@ def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat()
 
 
-def _duration(start: float | None, end: float | None) -> float | None:
+def seconds_between(start: float | None, end: float | None) -> float | None:
     return None if start is None or end is None else round(end - start, 3)

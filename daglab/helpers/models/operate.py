@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from daglab.helpers.models.base import Model, _duration, _iso
+from daglab.helpers.models.base import Model, iso_time, seconds_between
 from daglab.helpers.models.runs import RunError
-
-# -- run operations: history, one run, logs, backfills ------------------------------------------
 
 
 class RunSummary(Model):
@@ -26,7 +24,7 @@ class RunSummary(Model):
 
     @property
     def duration_s(self) -> float | None:
-        return _duration(self.started_at, self.ended_at)
+        return seconds_between(self.started_at, self.ended_at)
 
     @property
     def launched_by_daglab(self) -> bool:
@@ -43,9 +41,9 @@ class RunSummary(Model):
             "asset_selection": self.asset_selection,
             "partition": self.partition,
             "tags": self.tags,
-            "created_at": _iso(self.created_at),
-            "started_at": _iso(self.started_at),
-            "ended_at": _iso(self.ended_at),
+            "created_at": iso_time(self.created_at),
+            "started_at": iso_time(self.started_at),
+            "ended_at": iso_time(self.ended_at),
             "duration_s": self.duration_s,
             "launched_by_daglab": self.launched_by_daglab,
         }
@@ -61,14 +59,14 @@ class StepInfo(Model):
 
     @property
     def duration_s(self) -> float | None:
-        return _duration(self.started_at, self.ended_at)
+        return seconds_between(self.started_at, self.ended_at)
 
     def to_json(self) -> dict[str, object]:
         return {
             "key": self.key,
             "status": self.status,
-            "started_at": _iso(self.started_at),
-            "ended_at": _iso(self.ended_at),
+            "started_at": iso_time(self.started_at),
+            "ended_at": iso_time(self.ended_at),
             "duration_s": self.duration_s,
         }
 
@@ -132,7 +130,7 @@ class RunEvent(Model):
             "type": self.type,
             "level": self.level,
             "step": self.step,
-            "timestamp": _iso(self.timestamp),
+            "timestamp": iso_time(self.timestamp),
             "message": self.message,
             "error": self.error.model_dump() if self.error else None,
         }
@@ -205,8 +203,8 @@ class BackfillInfo(Model):
 
     def to_json(self) -> dict[str, object]:
         data = self.model_dump(exclude={"created_at", "ended_at"})
-        data["created_at"] = _iso(self.created_at)
-        data["ended_at"] = _iso(self.ended_at)
+        data["created_at"] = iso_time(self.created_at)
+        data["ended_at"] = iso_time(self.ended_at)
         data["finished"] = self.finished
         data["succeeded_all"] = self.succeeded_all
         return data

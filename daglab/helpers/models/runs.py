@@ -5,8 +5,6 @@ from __future__ import annotations
 from daglab.helpers.models.base import Model
 from daglab.helpers.statuses import TERMINAL_STATUSES
 
-# -- runs (daglab run / watch / cancel) -------------------------------------------------------
-
 
 class ConfigProblem(Model):
     """One thing wrong with a run config, at ``path`` (``["ops", "process_rows", "config"]``)."""

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from daglab.helpers.queries.document import Document
 
-# -- asset health and checks (helpers/assets.py) ------------------------------------------------
-
 # The value of a metadata entry, for the types whose value is plain text or a number; others
 # are shown by their type name.
 _METADATA_FIELDS = """

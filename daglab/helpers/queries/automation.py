@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from daglab.helpers.queries.document import Document
 
-# -- automation: schedules, sensors, reloads, daemon health (issue 20) ----------------------
 # The same on 1.7-1.13 (measured SDLs): `ScheduleNotFoundError` joins ScheduleMutationResult
 # only later, so the mutations name just the members every version has.
 

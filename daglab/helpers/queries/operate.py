@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from daglab.helpers.queries.document import Document
-from daglab.helpers.queries.runs import _CONFIG_ERROR_FIELDS, _RUN_FIELDS
-
-# -- run operations: history, logs, re-execution, backfills (issue 19) -------------------------
+from daglab.helpers.queries.runs import CONFIG_ERROR_FIELDS, RUN_FIELDS
 
 # A page of run history, newest first; the cursor is the last run id of the previous page.
 RUNS_PAGE = Document(
@@ -16,7 +14,7 @@ query DaglabRunsPage($filter: RunsFilter, $cursor: String, $limit: Int) {
     __typename
     ... on Runs {
       results {"""
-    + _RUN_FIELDS
+    + RUN_FIELDS
     + """      }
     }
     ... on InvalidPipelineRunsFilterError { message }
@@ -49,7 +47,7 @@ query DaglabRunDetails($runId: ID!) {
   runOrError(runId: $runId) {
     __typename
     ... on Run {"""
-    + _RUN_FIELDS
+    + RUN_FIELDS
     + """      updateTime
       parentRunId
       rootRunId
@@ -130,7 +128,7 @@ mutation DaglabLaunchReexecution($executionParams: ExecutionParams) {
     __typename
     ... on LaunchRunSuccess { run { id runId status jobName } }
     ... on RunConfigValidationInvalid { pipelineName errors {"""
-    + _CONFIG_ERROR_FIELDS
+    + CONFIG_ERROR_FIELDS
     + """} }
     ... on InvalidStepError { invalidStepKey }
     ... on InvalidOutputError { stepKey invalidOutputName }

@@ -6,7 +6,7 @@ from daglab.helpers.queries.document import Document
 
 # A config error's `path` is always [] (a Dagster TODO); where it is comes from `stack`
 # (map-key entries are left out: the message still names their path).
-_CONFIG_ERROR_FIELDS = """
+CONFIG_ERROR_FIELDS = """
       message
       reason
       stack {
@@ -30,7 +30,7 @@ query DaglabConfigValid(
     __typename
     ... on PipelineConfigValidationValid { pipelineName }
     ... on RunConfigValidationInvalid { pipelineName errors {"""
-    + _CONFIG_ERROR_FIELDS
+    + CONFIG_ERROR_FIELDS
     + """} }
     ... on PipelineNotFoundError { message }
     ... on InvalidSubsetError { message }
@@ -64,7 +64,7 @@ mutation DaglabLaunchRun($executionParams: ExecutionParams!) {
     __typename
     ... on LaunchRunSuccess { run { id runId status jobName } }
     ... on RunConfigValidationInvalid { pipelineName errors {"""
-    + _CONFIG_ERROR_FIELDS
+    + CONFIG_ERROR_FIELDS
     + """} }
     ... on InvalidStepError { invalidStepKey }
     ... on InvalidOutputError { stepKey invalidOutputName }
@@ -75,7 +75,7 @@ mutation DaglabLaunchRun($executionParams: ExecutionParams!) {
 """,
 )
 
-_RUN_FIELDS = """
+RUN_FIELDS = """
       id
       runId
       status
@@ -95,7 +95,7 @@ query DaglabRun($runId: ID!) {
   runOrError(runId: $runId) {
     __typename
     ... on Run {"""
-    + _RUN_FIELDS
+    + RUN_FIELDS
     + """    }
     ... on RunNotFoundError { message }
     ... on PythonError { message className }
@@ -127,7 +127,7 @@ query DaglabRunProgress($runId: ID!, $afterCursor: String, $limit: Int) {
   runOrError(runId: $runId) {
     __typename
     ... on Run {"""
-    + _RUN_FIELDS
+    + RUN_FIELDS
     + """    }
     ... on RunNotFoundError { message }
     ... on PythonError { message className }
@@ -183,7 +183,7 @@ query DaglabRunsStatus($filter: RunsFilter, $limit: Int) {
     __typename
     ... on Runs {
       results {"""
-    + _RUN_FIELDS
+    + RUN_FIELDS
     + """      }
     }
     ... on InvalidPipelineRunsFilterError { message }

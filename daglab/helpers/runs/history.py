@@ -129,7 +129,7 @@ def run_filter(
 
 
 def summary_of(client: DagsterClient | str, run: Mapping[str, Any]) -> RunSummary:
-    """A run record of ``_RUN_FIELDS`` as a ``RunSummary``."""
+    """A run record of ``RUN_FIELDS`` (queries/runs.py) as a ``RunSummary``."""
     origin = run.get("repositoryOrigin") or {}
     tags = _tag_map(run)
     return RunSummary(
