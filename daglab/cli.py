@@ -39,11 +39,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Launch a job or a selection of assets, and wait for it with live progress.",
     ),
     "watch": (
-        "daglab.commands.run",
+        "daglab.commands.watch",
         "Follow a run to its end with live progress; exit codes as for `daglab run`.",
     ),
     "cancel": (
-        "daglab.commands.run",
+        "daglab.commands.watch",
         "Cancel (terminate) a run. Exit 0 once the server accepted; 2 if it already finished.",
     ),
     # -- operating runs (issue 19)

@@ -11,6 +11,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from daglab.commands._follow import (
+    Held,
+    RunTags,
+    Timeout,
+    Wait,
+    finish,
+    launched,
+    not_waiting,
+    one,
+    run_sync,
+)
 from daglab.commands._options import GlobalOptions, err, print_json, run_async, with_global_options
 from daglab.commands.assets import (
     AssetKeys,
@@ -115,14 +126,9 @@ def run(
     location: Location = None,
     repo: Repo = None,
     check: CheckNames = None,
-    tag: Annotated[
-        list[str] | None,
-        typer.Option("--tag", help="Run tag key=value; repeatable.", show_default=False),
-    ] = None,
-    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for the run to end.")] = True,
-    timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds to wait before giving up.", min=0.0)
-    ] = 600.0,
+    tag: RunTags = None,
+    wait: Wait = True,
+    timeout: Timeout = 600.0,
 ) -> None:
     """Run the selected asset checks (without materializing their assets) and wait.
 
@@ -130,7 +136,6 @@ def run(
     failed (a failed WARN check is printed, exit 0), 1 when one did or the run failed, 2 bad
     selection, 4 timed out. --json: the run's document, with "checks".
     """
-    from daglab.commands.run import _finish, _Held, _run_sync
     from daglab.helpers import runs
     from daglab.helpers.assets import checks_target
     from daglab.helpers.text import plural
@@ -139,7 +144,7 @@ def run(
         opts, select, asset_selection, asset_pattern, location, repo, check, select_option
     )
     target = checks_target(checks)
-    held = _Held(runs.RunRequest(tags=runs.parse_run_tags(tag or [])))
+    held = Held(runs.RunRequest(tags=runs.parse_run_tags(tag or [])))
 
     async def main() -> RunResult:
         async with opts.client() as client:
@@ -147,21 +152,18 @@ def run(
             workflow.target = target
             submitted = await workflow.launch()
             held.run_id = submitted.run_id
-            names = ", ".join(f"{c.name} on {c.asset}" for c in checks[:5])
+            names = ", ".join(f"{one(c.name)} on {one(c.asset)}" for c in checks[:5])
             more = " ..." if len(checks) > 5 else ""
-            err(
-                f"Launched run {submitted.run_id}: {plural(len(checks), 'check')} "
-                f"({names}{more}) via {target.job}"
+            launched(
+                submitted,
+                f"{plural(len(checks), 'check')} ({names}{more}) via {one(target.job)}",
             )
-            err(f"  {submitted.url}")
             if not wait:
                 return runs.submitted_result(submitted)
-            return await workflow.watch(timeout)
+            return await workflow.watch(timeout or None)
 
-    result = _run_sync(main, held, opts)
-    if not wait:
-        if opts.json:
-            print_json(result.to_json())
-        err(f"Not waiting. Follow it with `daglab watch {result.run_id}`.")
+    result = run_sync(main, held, opts)
+    if result.stop_reason == "not_waiting":  # --no-wait
+        not_waiting(result, opts)
         return
-    _finish(result, opts)
+    finish(result, opts)

@@ -6,17 +6,26 @@ Only typer and the standard library are imported at module level.
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from daglab.commands._options import GlobalOptions, err, print_json, with_global_options
+from daglab.commands._follow import (
+    CancelOnTimeout,
+    Held,
+    RunTags,
+    Timeout,
+    Wait,
+    finish,
+    launched,
+    not_waiting,
+    one,
+    run_sync,
+)
+from daglab.commands._options import GlobalOptions, with_global_options
 
 if TYPE_CHECKING:
     from daglab.helpers.models import RunResult
-
-WATCHING = "Watching"
 
 
 def register(app: typer.Typer) -> None:
@@ -44,35 +53,10 @@ def rerun(
         str | None,
         typer.Option("--steps", help="Only these steps, comma-separated.", show_default=False),
     ] = None,
-    tag: Annotated[
-        list[str] | None,
-        typer.Option("--tag", help="Extra run tag key=value (repeatable).", show_default=False),
-    ] = None,
-    wait: Annotated[
-        bool,
-        typer.Option(
-            "--wait/--no-wait",
-            help="Wait for the new run to end, with live progress.",
-            rich_help_panel=WATCHING,
-        ),
-    ] = True,
-    timeout: Annotated[
-        float,
-        typer.Option(
-            "--timeout",
-            help="Seconds to wait before giving up (exit 4); 0 waits without limit.",
-            rich_help_panel=WATCHING,
-            min=0.0,
-        ),
-    ] = 300.0,
-    cancel_on_timeout: Annotated[
-        bool,
-        typer.Option(
-            "--cancel-on-timeout",
-            help="Cancel the run when the timeout passes.",
-            rich_help_panel=WATCHING,
-        ),
-    ] = False,
+    tag: RunTags = None,
+    wait: Wait = True,
+    timeout: Timeout = 300.0,
+    cancel_on_timeout: CancelOnTimeout = False,
 ) -> None:
     """Re-execute a run through Dagster's re-execution (the new run is its child).
 
@@ -80,7 +64,6 @@ def rerun(
     canceled, 2 bad input (unknown run, a run that did not fail with --from-failure), 3
     server trouble, 4 timed out, 5 auth, 130 Ctrl-C.
     """
-    from daglab.commands.run import _exit_soon, _finish, _Held, _run_sync
     from daglab.helpers import runs
     from daglab.helpers.errors import BadInputError
     from daglab.helpers.runs.history import resolve_run_ref
@@ -92,7 +75,7 @@ def rerun(
     if steps is not None and not step_list:
         raise BadInputError("--steps needs at least one step key.")
     request = runs.RunRequest(tags=runs.parse_run_tags(tag or []))
-    held = _Held(request)
+    held = Held(request)
 
     async def main() -> RunResult:
         async with opts.client() as client:
@@ -107,21 +90,13 @@ def rerun(
                 if from_failure
                 else (f"steps {', '.join(step_list)}" if step_list else "all steps")
             )
-            err(f"Launched run {submitted.run_id}: re-execution of {parent} ({how})")
-            if submitted.recovered:
-                err("(the launch response was lost; found the run by its request id)")
-            err(f"  {submitted.url}")
+            launched(submitted, f"re-execution of {one(parent)} ({one(how)})")
             if not wait:
                 return runs.submitted_result(submitted)
             return await workflow.watch(timeout or None, cancel_on_timeout)
 
-    outcome = _run_sync(main, held, opts)
-    if outcome.stop_reason == "not_waiting":
-        _exit_soon()
-        if opts.json:
-            print_json(outcome.to_json())
-        else:  # the run id on stdout, as `daglab run --no-wait` prints it
-            sys.stdout.write(outcome.run_id + "\n")
-        err(f"Not waiting. Follow it with `daglab watch {outcome.run_id}`.")
+    outcome = run_sync(main, held, opts)
+    if outcome.stop_reason == "not_waiting":  # --no-wait
+        not_waiting(outcome, opts)
         return
-    _finish(outcome, opts)
+    finish(outcome, opts)

@@ -331,7 +331,7 @@ def test_the_users_exception_is_preferred_over_dagsters_wrapper() -> None:
             "cause": {"message": "Exception: boom\n", "className": "Exception"},
         }
     }
-    assert runs.watch._error_of(event) == ("Exception: boom", "Exception")
+    assert runs.events.error_of(event) == ("Exception: boom", "Exception")
 
 
 async def test_timeout_leaves_the_run_alone(mock_app: MockDagster) -> None:

@@ -26,8 +26,9 @@ from daglab.harness.mock.config import (
     RecordedRequest,
     UnionError,
 )
+from daglab.harness.mock.records import RunRecord
 from daglab.harness.mock.server import MockDagster, serve
-from daglab.harness.mock.state import MockState, RunRecord, fixture_locations
+from daglab.harness.mock.state import MockState, fixture_locations
 
 __all__ = [
     "PROXY_HTML",

@@ -24,8 +24,9 @@ from daglab.harness.mock.config import (
     UnionError,
     new_token,
 )
+from daglab.harness.mock.records import BackfillRecord, RunRecord
 from daglab.harness.mock.schema import build_error
-from daglab.harness.mock.state import BackfillRecord, MockState, RunRecord
+from daglab.harness.mock.state import MockState
 
 
 class MockControls:

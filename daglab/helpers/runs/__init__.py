@@ -1,13 +1,15 @@
 """Runs: what to run (``targets``), launching it once (``launch``), reading (``read``),
-stopping (``control``) and watching it (``watch``), and the one workflow that strings them
-together for the CLI and the notebook helpers (``workflow``).
+stopping (``control``) and watching it (``watch``, which tells what happens as ``events``
+and shares one status query a round between watchers through ``poller``), and the one
+workflow that strings them together for the CLI and the notebook helpers (``workflow``).
 
 Modules depend downwards in that order: read <- targets <- launch; read <- control <- watch;
-all of them <- workflow. New run operations (history, logs, re-execution, backfills) go in
+events, poller <- watch; all of them <- workflow. New run operations (history, logs, re-execution, backfills) go in
 modules of their own here.
 """
 
 from daglab.helpers.runs.control import SAFELY_CANCELABLE, cancel_run
+from daglab.helpers.runs.events import ProgressCallback, ProgressEvent, describe
 from daglab.helpers.runs.launch import (
     LOOKUP_DELAYS,
     MAX_LAUNCH_ATTEMPTS,
@@ -31,13 +33,7 @@ from daglab.helpers.runs.targets import (
     resolve_job,
     split_asset_keys,
 )
-from daglab.helpers.runs.watch import (
-    ProgressCallback,
-    ProgressEvent,
-    RunWatcher,
-    describe,
-    monitor_run,
-)
+from daglab.helpers.runs.watch import RunWatcher, monitor_run
 from daglab.helpers.runs.workflow import (
     RunRequest,
     RunWorkflow,

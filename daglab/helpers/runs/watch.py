@@ -14,115 +14,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from daglab.helpers import errors
 from daglab.helpers.assetkeys import format_key
 from daglab.helpers.errors import operation
-from daglab.helpers.graphql import DagsterClient, bounded, check_union
+from daglab.helpers.graphql import DagsterClient, bounded
 from daglab.helpers.models import CheckResult, RunError, RunResult
-from daglab.helpers.queries import INSTANCE, RUN_EVENTS, RUN_PROGRESS, RUN_QUEUE_CONFIG, RUNS_STATUS
+from daglab.helpers.queries import INSTANCE, RUN_EVENTS, RUN_PROGRESS, RUN_QUEUE_CONFIG
 from daglab.helpers.runs.control import cancel_run
+from daglab.helpers.runs.events import (
+    CRASH_CLASS,
+    ProgressCallback,
+    ProgressEvent,
+    crash_reason,
+    error_of,
+)
+from daglab.helpers.runs.poller import status_poller
 from daglab.helpers.runs.read import _check_run, _run_result, execute_page, get_run_url
 from daglab.helpers.statuses import TERMINAL_EVENTS, TERMINAL_STATUSES, parse_tag_limits
-from daglab.helpers.text import clean, plural, reason_line
+from daglab.helpers.text import clean, plural
 
 # After the last running step finishes, poll at the fastest rate for this long.
 END_NEAR_WINDOW = 10.0
 # How long past its deadline a wait may take to notice it (one slow poll cut short).
 DEADLINE_GRACE = 1.0
-
-
-# -- watching -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProgressEvent:
-    """Something worth telling the user while a run is watched.
-
-    ``kind``: status, step_started, step_succeeded, step_failed, step_skipped, materialized,
-    check_evaluated (``check``, ``asset``, ``passed``, ``severity``), waiting,
-    queued_warning, poll_failed, contact_restored, canceling, timed_out.
-    """
-
-    kind: str
-    elapsed: float
-    check: str | None = None
-    passed: bool | None = None
-    severity: str | None = None
-    status: str | None = None
-    step: str | None = None
-    asset: str | None = None
-    done: int = 0
-    total: int | None = None
-    message: str | None = None
-
-
-ProgressCallback = Callable[[ProgressEvent], None]
-
-
-def describe(event: ProgressEvent) -> str | None:
-    """The one wording of a progress event, for the terminal, the notebook and logs alike.
-
-    Server text in it (step names, asset keys, messages) is not yet made safe: each face
-    cleans what it shows.
-    """
-    kind = event.kind
-    step = event.step or "?"
-    if kind == "status":
-        return f"status {event.status}"
-    if kind == "step_started":
-        return f"step {step} started"
-    if kind == "step_succeeded":
-        return f"step {step} succeeded"
-    if kind == "step_failed":
-        return f"step {step} FAILED: {reason_line(event.message)}"
-    if kind == "step_skipped":
-        return f"step {step} skipped"
-    if kind == "check_evaluated":
-        verdict = "passed" if event.passed else f"FAILED ({event.severity or 'ERROR'})"
-        return f"check {event.check} on {event.asset} {verdict}"
-    if kind == "materialized":
-        # A total below the count (an op that logs assets nobody planned) is no total.
-        of = f" of {event.total}" if event.total and event.total >= (event.done or 0) else ""
-        return f"materialized {event.asset} ({event.done}{of})"
-    if kind == "waiting":
-        return f"still {event.status}"
-    if kind == "queued_warning":
-        return f"warning: {event.message}"
-    if kind == "poll_failed":
-        return f"poll failed ({event.done} in a row), will retry: {event.message}"
-    if kind == "contact_restored":
-        return f"back in contact with the server ({event.message})"
-    if kind == "timed_out":
-        return f"timed out after {event.message} (run is {event.status})"
-    if kind == "canceling":
-        return "canceling the run, as asked on timeout"
-    return None
-
-
-def _error_of(event: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """(message, class name) of an error event, preferring the user's exception (the cause)
-    over Dagster's wrapper."""
-    error = event.get("error") or {}
-    cause = error.get("cause") or {}
-    source = cause if cause.get("message") else error
-    message = (source.get("message") or "").strip() or None
-    return message, source.get("className")
-
-
-CRASH_CLASS = "ChildProcessCrashException"
-
-
-def crash_reason(message: str) -> str:
-    """The first sentence of the executor's crash explanation: "Multiprocess executor: child
-    process for step x was terminated by signal 9 (SIGKILL)" (what follows is a guess about
-    memory that Dagster adds for every SIGKILL)."""
-    first = message.strip().split(". ")[0].rstrip(".")
-    return first.removeprefix("Multiprocess executor: ") or "the step's process died"
 
 
 @dataclass
@@ -280,7 +198,7 @@ class RunWatcher:
                     severity=result.severity,
                 )
             elif kind == "STEP_FAILURE":
-                message, class_name = _error_of(event)
+                message, class_name = error_of(event)
                 message = message or event.get("message") or "the step failed"
                 if class_name == CRASH_CLASS and step in s.crashes:
                     message = s.crashes[step]
@@ -306,19 +224,19 @@ class RunWatcher:
             elif kind in TERMINAL_EVENTS:
                 s.saw_terminal_event = True
                 if kind != "RUN_SUCCESS" and s.run_error is None:
-                    message, class_name = _error_of(event)
+                    message, class_name = error_of(event)
                     text = event.get("message") or ""
                     if message and message not in text:
                         text = f"{text} {message}".strip()
                     s.run_error = RunError(message=text or kind, class_name=class_name)
-            elif kind == "ENGINE_EVENT" and step and _error_of(event)[1] == CRASH_CLASS:
+            elif kind == "ENGINE_EVENT" and step and error_of(event)[1] == CRASH_CLASS:
                 s.crashes[step] = crash_reason(str(event.get("message") or ""))
             elif (
                 kind in ("ENGINE_EVENT", "PIPELINE_FAILURE")
                 and event.get("error")
                 and s.run_error is None
             ):
-                message, class_name = _error_of(event)
+                message, class_name = error_of(event)
                 if message:
                     s.run_error = RunError(
                         message=f"{event.get('message') or ''} {message}".strip(),
@@ -341,7 +259,7 @@ class RunWatcher:
         s = self.state
         if not self.follow_events:
             before = s.status
-            poller = _status_poller(self.client)
+            poller = status_poller(self.client)
             self._handle_run(await poller.status(self.run_id, self.poll_min, self.poll_max))
             if s.status in TERMINAL_STATUSES:
                 await self._drain()
@@ -603,86 +521,3 @@ async def monitor_run(
         follow_events=follow_events,
     )
     return await watcher.watch(timeout, cancel_on_timeout)
-
-
-class _StatusPoller:
-    """The statuses of every run watched without events on one client, in one
-    ``runsOrError`` query a round. The poller paces the rounds (fast after any change,
-    backing off to ``poll_max`` while nothing changes), so concurrent watchers always share
-    them instead of drifting apart on schedules of their own."""
-
-    window = 0.02  # a round waits this long for the watchers that ask at about the same time
-
-    def __init__(self, client: DagsterClient) -> None:
-        self.client = client
-        self._pending: dict[str, list[asyncio.Future[Mapping[str, Any]]]] = {}
-        self._round: asyncio.Task[None] | None = None
-        self._last: dict[str, str] = {}
-        self._interval = 0.0
-        self._next_at = 0.0
-        self.poll_min, self.poll_max = 0.1, 1.0
-
-    async def status(
-        self, run_id: str, poll_min: float = 0.1, poll_max: float = 1.0
-    ) -> Mapping[str, Any]:
-        """The run's fields (those of ``get_run``) as of the next round."""
-        self.poll_min, self.poll_max = poll_min, poll_max
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Mapping[str, Any]] = loop.create_future()
-        self._pending.setdefault(run_id, []).append(future)
-        if self._round is None:
-            self._round = asyncio.ensure_future(self._send())
-        return await future
-
-    async def _send(self) -> None:
-        loop = asyncio.get_running_loop()
-        await asyncio.sleep(max(self.window, self._next_at - loop.time()))
-        pending, self._pending, self._round = self._pending, {}, None
-        try:
-            data = await self.client.execute(
-                RUNS_STATUS, {"filter": {"runIds": list(pending)}, "limit": len(pending)}
-            )
-            payload = check_union(data.get("runsOrError"), "Runs", "reading run statuses")
-            found = {str(run.get("runId")): run for run in payload.get("results") or []}
-        except Exception as exc:  # every watcher of this round sees the failure
-            self._next_at = loop.time() + self.poll_max / 2
-            for futures in pending.values():
-                for future in futures:
-                    if not future.done():
-                        future.set_exception(exc)
-            return
-        changed = False
-        for run_id, futures in pending.items():
-            run = found.get(run_id)
-            if run is not None:
-                status = str(run.get("status"))
-                changed = changed or self._last.get(run_id) != status
-                self._last[run_id] = status
-            for future in futures:
-                if future.done():  # its watcher was cancelled
-                    continue
-                if run is not None:
-                    future.set_result(run)
-                else:
-                    future.set_exception(
-                        errors.TargetNotFoundError(f"No run {run_id!r} on this server.", [])
-                    )
-        self._interval = (
-            self.poll_min if changed else min(self._interval * 1.5 or self.poll_min, self.poll_max)
-        )
-        self._next_at = loop.time() + self._interval
-
-
-_pollers: weakref.WeakKeyDictionary[
-    DagsterClient, tuple[asyncio.AbstractEventLoop, _StatusPoller]
-] = weakref.WeakKeyDictionary()
-
-
-def _status_poller(client: DagsterClient) -> _StatusPoller:
-    """The client's poller for the running event loop (a notebook may run several)."""
-    loop = asyncio.get_running_loop()
-    entry = _pollers.get(client)
-    if entry is None or entry[0] is not loop:
-        entry = (loop, _StatusPoller(client))
-        _pollers[client] = entry
-    return entry[1]

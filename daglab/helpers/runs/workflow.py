@@ -18,6 +18,7 @@ from daglab.helpers import errors
 from daglab.helpers.errors import operation, setting
 from daglab.helpers.graphql import DagsterClient
 from daglab.helpers.models import RunResult, RunSubmitResult, ValidationResult
+from daglab.helpers.runs.events import ProgressCallback
 from daglab.helpers.runs.launch import launch_run
 from daglab.helpers.runs.reexecute import ALL_STEPS, reexecute_run
 from daglab.helpers.runs.targets import (
@@ -28,7 +29,7 @@ from daglab.helpers.runs.targets import (
     resolve_assets,
     resolve_job,
 )
-from daglab.helpers.runs.watch import ProgressCallback, RunWatcher
+from daglab.helpers.runs.watch import RunWatcher
 from daglab.helpers.validation import validate_run_config
 
 

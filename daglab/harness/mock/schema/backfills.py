@@ -8,6 +8,7 @@ from typing import Annotated
 
 import strawberry
 
+from daglab.harness.mock.records import BackfillRecord
 from daglab.harness.mock.schema.enums import BulkActionStatus, RunStatus
 from daglab.harness.mock.schema.errors import (
     BackfillNotFoundError,
@@ -30,7 +31,8 @@ from daglab.harness.mock.schema.workspace import (
     PipelineTag,
     asset_key,
 )
-from daglab.harness.mock.state import TERMINAL_STATUSES, BackfillRecord, MockState
+from daglab.harness.mock.state import MockState
+from daglab.helpers.statuses import TERMINAL_STATUSES
 
 
 @strawberry.type

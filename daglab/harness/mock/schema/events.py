@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 import strawberry
 
+from daglab.harness.mock.records import EventRecord, RunRecord, decode_cursor, encode_cursor
 from daglab.harness.mock.schema.enums import DagsterEventType, LogLevel
 from daglab.harness.mock.schema.errors import PythonError, RunNotFoundError, python_error
 from daglab.harness.mock.schema.workspace import AssetKey, asset_key
-from daglab.harness.mock.state import EventRecord, RunRecord, decode_cursor, encode_cursor
 
 
 @strawberry.interface

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from daglab.harness.mock.definitions import JobDef, LocationDef
+from daglab.harness.mock.records import UnknownTarget
 from daglab.harness.mock.schema.context import MockContext
 from daglab.harness.mock.schema.errors import PipelineNotFoundError, RunNotFoundError
 from daglab.harness.mock.schema.inputs import AssetKeyInput, PipelineSelector
 from daglab.harness.mock.schema.workspace import InvalidSubsetError, Pipeline
-from daglab.harness.mock.state import UnknownTarget
 
 
 def asset_paths(keys: list[AssetKeyInput] | None) -> list[tuple[str, ...]] | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from daglab.harness.mock.records import RunRecord, UnknownTarget
 from daglab.harness.mock.run_config import parse_run_config, validate_run_config
 from daglab.harness.mock.schema.backfills import (
     CancelBackfillResult,
@@ -55,7 +56,6 @@ from daglab.harness.mock.schema.workspace import (
     RepositoryLocationNotFound,
     WorkspaceLocationEntry,
 )
-from daglab.harness.mock.state import RunRecord, UnknownTarget
 
 RESUME_RETRY_TAG = "dagster/is_resume_retry"
 # Dagster's TAGS_TO_MAYBE_OMIT_ON_RETRY, and the backfill tags it drops for a re-execution.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from daglab.harness.mock.records import RunRecord
 from daglab.harness.mock.schema.backfills import (
     PartitionBackfill,
     PartitionBackfillOrError,
@@ -80,7 +81,6 @@ from daglab.harness.mock.schema.workspace import (
     asset_key,
     sorted_assets,
 )
-from daglab.harness.mock.state import RunRecord
 
 LOG_BASE_DIR = "/mock/dagster_home/storage"
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from daglab.harness.mock.records import RunRecord
 from daglab.harness.mock.schema.enums import RunConfigData, RunStatus, StepEventStatus
 from daglab.harness.mock.schema.errors import (
     ConflictingExecutionParamsError,
@@ -36,7 +37,7 @@ from daglab.harness.mock.schema.workspace import (
     RepositoryOrigin,
     asset_key,
 )
-from daglab.harness.mock.state import TERMINAL_STATUSES, RunRecord
+from daglab.helpers.statuses import TERMINAL_STATUSES
 
 
 @strawberry.type

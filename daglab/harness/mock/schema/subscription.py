@@ -8,6 +8,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 from strawberry.types import Info
 
+from daglab.harness.mock.records import decode_cursor, encode_cursor
 from daglab.harness.mock.schema.context import mock_context
 from daglab.harness.mock.schema.events import render_event
 from daglab.harness.mock.schema.runs import (
@@ -16,7 +17,6 @@ from daglab.harness.mock.schema.runs import (
     PipelineRunLogsSubscriptionSuccess,
     Run,
 )
-from daglab.harness.mock.state import decode_cursor, encode_cursor
 
 
 @strawberry.type
