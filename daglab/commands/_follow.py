@@ -8,12 +8,11 @@ command runs, so ``daglab --help`` stays fast.
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from daglab.commands._options import GlobalOptions, err, print_json, run_async
+from daglab.commands._options import GlobalOptions, err, out, print_json, run_async
 
 if TYPE_CHECKING:
     from daglab.helpers.graphql import DagsterClient
@@ -307,5 +306,5 @@ def not_waiting(result: RunResult, opts: GlobalOptions) -> None:
     if opts.json:
         print_json(result.to_json())
     else:
-        sys.stdout.write(one(result.run_id) + "\n")
+        out(one(result.run_id))
     err(f"Not waiting. Follow it with `daglab watch {one(result.run_id)}`.")

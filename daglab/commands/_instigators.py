@@ -5,12 +5,18 @@ Only typer and the standard library are imported at module level.
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from daglab.commands._options import GlobalOptions, err, print_json, run_async, with_global_options
+from daglab.commands._options import (
+    GlobalOptions,
+    err,
+    out,
+    print_json,
+    run_async,
+    with_global_options,
+)
 
 if TYPE_CHECKING:
     from daglab.helpers.models import InstigatorInfo
@@ -112,7 +118,7 @@ def build(kind: str) -> typer.Typer:
             for i in found
         ]
         every = "cron" if kind == "schedule" else "interval"
-        sys.stdout.write(text_table([kind, "status", "location", every, "next tick"], rows) + "\n")
+        out(text_table([kind, "status", "location", every, "next tick"], rows))
 
     @app.command("show")
     @with_global_options
@@ -163,7 +169,7 @@ def build(kind: str) -> typer.Typer:
             lines.append(line)
             if t.error:
                 lines += [f"    {line}" for line in _error_lines(t.error)]
-        sys.stdout.write("\n".join(lines) + "\n")
+        out("\n".join(lines))
 
     def act(
         opts: GlobalOptions, name: str, running: bool, location: str | None, repository: str | None

@@ -415,7 +415,19 @@ def print_json(document: Any) -> None:
     sys.stdout.flush()
 
 
+def out(text: str, end: str = "\n") -> None:
+    """Text for stdout (a table, a run id, a log line): with ``err``, the one boundary every
+    command's text crosses, so whatever the server sent is made safe there even where a
+    command forgot (``daglab.helpers.text.clean``: no escape sequences, control characters
+    but newline and tab, or bidi overrides). JSON goes through ``print_json``, escaped."""
+    from daglab.helpers.text import clean
+
+    sys.stdout.write(clean(text) + end)
+
+
 def err(message: str) -> None:
-    """A line for the user on stderr (progress, notes, warnings)."""
-    sys.stderr.write(message + "\n")
+    """A line for the user on stderr (progress, notes, warnings), made safe as ``out`` is."""
+    from daglab.helpers.text import clean
+
+    sys.stderr.write(clean(message) + "\n")
     sys.stderr.flush()

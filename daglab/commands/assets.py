@@ -6,12 +6,18 @@ Only typer and the standard library are imported at module level.
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from daglab.commands._options import GlobalOptions, err, print_json, run_async, with_global_options
+from daglab.commands._options import (
+    GlobalOptions,
+    err,
+    out,
+    print_json,
+    run_async,
+    with_global_options,
+)
 
 if TYPE_CHECKING:
     from daglab.helpers.models import AssetHealth, AssetInfo, MaterializationRecord
@@ -190,10 +196,10 @@ def status(
     if opts.json:
         print_json({"assets": [h.to_json() for h in found], "count": len(found)})
         return
-    out: list[str] = []
+    lines: list[str] = []
     for h in found:
-        out.extend(health_lines(h))
-    sys.stdout.write("\n".join(out) + "\n")
+        lines.extend(health_lines(h))
+    out("\n".join(lines))
 
 
 @app.command("history")
@@ -256,6 +262,6 @@ def history(
         ]
         for m in found
     ]
-    sys.stdout.write(text_table(["materialized", "run", "partition", "metadata"], rows) + "\n")
+    out(text_table(["materialized", "run", "partition", "metadata"], rows))
     if len(found) == limit:
         err(f"Showing {limit}; more with --limit or --before.")

@@ -6,12 +6,18 @@ Only typer and the standard library are imported at module level.
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from daglab.commands._options import GlobalOptions, err, print_json, run_async, with_global_options
+from daglab.commands._options import (
+    GlobalOptions,
+    err,
+    out,
+    print_json,
+    run_async,
+    with_global_options,
+)
 
 if TYPE_CHECKING:
     from daglab.helpers.models import BackfillInfo
@@ -157,9 +163,7 @@ def list_(
         ]
         for b in found
     ]
-    sys.stdout.write(
-        text_table(["backfill", "status", "job or assets", "partitions", "created"], rows) + "\n"
-    )
+    out(text_table(["backfill", "status", "job or assets", "partitions", "created"], rows))
 
 
 @app.command("show")
@@ -213,7 +217,7 @@ def show(
     if info.error:
         lines.append(f"Error      {clean(info.error)}")
     lines.append(f"URL        {info.url}")
-    sys.stdout.write("\n".join(lines) + "\n")
+    out("\n".join(lines))
 
 
 def _act(opts: GlobalOptions, backfill_id: str, action: str) -> None:

@@ -6,7 +6,6 @@ Only typer and the standard library are imported at module level.
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -22,7 +21,14 @@ from daglab.commands._follow import (
     one,
     run_sync,
 )
-from daglab.commands._options import GlobalOptions, err, print_json, run_async, with_global_options
+from daglab.commands._options import (
+    GlobalOptions,
+    err,
+    out,
+    print_json,
+    run_async,
+    with_global_options,
+)
 from daglab.commands.assets import (
     AssetKeys,
     Location,
@@ -112,7 +118,7 @@ def list_(
         for c in found
     ]
     headers = ["asset", "check", "blocking", "latest", "severity", "run", "when"]
-    sys.stdout.write(text_table(headers, rows) + "\n")
+    out(text_table(headers, rows))
 
 
 @app.command("run")

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from daglab.commands._options import GlobalOptions, err, print_json, run_async, with_global_options
+from daglab.commands._options import (
+    GlobalOptions,
+    err,
+    out,
+    print_json,
+    run_async,
+    with_global_options,
+)
 
 if TYPE_CHECKING:
     from daglab.helpers.models import RunEvent
@@ -146,7 +153,7 @@ def _events(
                 if opts.json:
                     collected.append(event.to_json())
                 else:
-                    sys.stdout.write(_line(event) + "\n")
+                    out(_line(event))
                     sys.stdout.flush()
             return log
 
@@ -205,7 +212,7 @@ def _captured(opts: GlobalOptions, run: str, step: str | None, stream: str) -> N
                     if opts.json:
                         pieces.append(safe)
                     else:
-                        sys.stdout.write(safe)
+                        out(safe, end="")
                         sys.stdout.flush()
             return info, size
 

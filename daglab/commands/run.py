@@ -7,7 +7,6 @@ command runs, so ``daglab --help`` stays fast.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -26,7 +25,7 @@ from daglab.commands._follow import (
     one,
     run_sync,
 )
-from daglab.commands._options import GlobalOptions, err, print_json, with_global_options
+from daglab.commands._options import GlobalOptions, err, out, print_json, with_global_options
 
 if TYPE_CHECKING:
     from daglab.helpers.models import RunResult, ValidationResult
@@ -303,6 +302,6 @@ def _report_validation(result: ValidationResult, opts: GlobalOptions) -> None:
         if opts.json:
             err(line)
         else:
-            sys.stdout.write(line + "\n")
+            out(line)
         return
     _print_problems(result)

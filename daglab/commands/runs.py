@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from daglab.commands._options import GlobalOptions, err, print_json, run_async, with_global_options
+from daglab.commands._options import (
+    GlobalOptions,
+    err,
+    out,
+    print_json,
+    run_async,
+    with_global_options,
+)
 
 if TYPE_CHECKING:
     from daglab.helpers.models import RunDetails, RunSummary
@@ -189,8 +196,8 @@ def list_(
                     else:
                         cells = [clean(c).replace("\n", " ") for c in map(str, row(run))]
                         if count == 0:
-                            sys.stdout.write(_fixed(HEADERS) + "\n")
-                        sys.stdout.write(_fixed(cells) + "\n")
+                            out(_fixed(HEADERS))
+                        out(_fixed(cells))
                     count += 1
             sys.stdout.flush()
             return count
@@ -215,7 +222,7 @@ def list_(
         return
     from daglab.helpers.display import text_table
 
-    sys.stdout.write(text_table(HEADERS, [row(r) for r in runs]) + "\n")
+    out(text_table(HEADERS, [row(r) for r in runs]))
     more = f"; more with --limit {limit * 5} or --all" if truncated else ""
     err(f"{plural(len(runs), 'run')}, newest first{more}.")
 
@@ -224,11 +231,11 @@ _WIDTHS = (8, 40, 10, 19, 8)
 
 
 def _fixed(cells: list[str]) -> str:
-    out = []
+    padded = []
     for cell, width in zip(cells, _WIDTHS, strict=False):
         text = cell if len(cell) <= width else cell[: width - 1] + "…"
-        out.append(text.ljust(width))
-    return "  ".join(out).rstrip()
+        padded.append(text.ljust(width))
+    return "  ".join(padded).rstrip()
 
 
 def dumps_json_line(document: object) -> str:
@@ -275,7 +282,7 @@ def show(
     if opts.json:
         print_json(details.to_json())
         return
-    sys.stdout.write(render_details(details) + "\n")
+    out(render_details(details))
 
 
 def render_details(details: RunDetails) -> str:

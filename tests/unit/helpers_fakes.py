@@ -165,3 +165,26 @@ def fake_dagster(monkeypatch: pytest.MonkeyPatch, fresh_session: None) -> FakeDa
     monkeypatch.setattr(session, "_session", session.Session(transport=fake.transport()))
     monkeypatch.setenv("DAGLAB_URL", "http://dagster.test")
     return fake
+
+
+def cli_in_process(
+    capsys: pytest.CaptureFixture[str], transport: httpx.AsyncBaseTransport, *args: str
+) -> tuple[int, str, str]:
+    """``daglab ARGS`` in this process, every request sent through ``transport``: the exit
+    code, stdout and stderr."""
+    import signal
+
+    from daglab import cli
+
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        cli.main(list(args), transport=transport)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    finally:
+        cli._options.state.transport = None
+        for sig, handler in handlers.items():  # main() installs its own: give pytest back its
+            signal.signal(sig, handler)
+    out = capsys.readouterr()
+    return code, out.out, out.err

@@ -150,34 +150,13 @@ async def test_server_status_in_process() -> None:
 # -- the CLI in-process, through the same seam ------------------------------------------------
 
 
-def _cli(
-    capsys: pytest.CaptureFixture[str], transport: httpx.AsyncBaseTransport, *args: str
-) -> tuple[int, str, str]:
-    import signal
-
-    from daglab import cli
-
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        cli.main(list(args), transport=transport)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        cli._options.state.transport = None
-        for sig, handler in handlers.items():  # main() installs its own: give pytest back its
-            signal.signal(sig, handler)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 def test_the_cli_discovers_in_process_against_the_mock(
     capsys: pytest.CaptureFixture[str], fresh_session: None
 ) -> None:
     import json
 
     mock = MockDagster()
-    code, out, err = _cli(
+    code, out, err = helpers_fakes.cli_in_process(
         capsys, mock.transport(), "discover", "--filter", "jobs", "--json", "--url", mock.url
     )
     assert code == 0, err
@@ -192,7 +171,7 @@ def test_the_cli_runs_a_job_in_process_and_the_mock_records_the_run(
     import json
 
     mock = MockDagster()
-    code, out, err = _cli(
+    code, out, err = helpers_fakes.cli_in_process(
         capsys, mock.transport(), "run", "--job", "orders_job", "--json", "--url", mock.url
     )
     assert code == 0, err
@@ -205,6 +184,6 @@ def test_the_cli_reports_an_error_in_process_with_its_exit_code(
     capsys: pytest.CaptureFixture[str], fresh_session: None
 ) -> None:
     mock = MockDagster()
-    code, _, err = _cli(capsys, mock.transport(), "run", "--job", "no_such_job", "--url", mock.url)
+    code, _, err = helpers_fakes.cli_in_process(capsys, mock.transport(), "run", "--job", "no_such_job", "--url", mock.url)
     assert code == 2
     assert "No job 'no_such_job'" in err
