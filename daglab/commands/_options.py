@@ -284,6 +284,7 @@ _COMMANDS = {
     "validate_config": "daglab run --validate-only",
     "connect": "daglab status",
     "list_checks": "daglab checks list",
+    "backfill": "daglab run",
 }
 
 
@@ -294,6 +295,15 @@ def cli_spelling(kind: str, name: str, argument: str = "") -> str:
         flag = _FLAGS.get(name) or "--" + name.replace("_", "-")
         return f"{flag} {argument}" if argument else flag
     command = _COMMANDS.get(name, "daglab " + name.replace("_", " "))
+    from daglab.helpers.errors import call_arguments
+
+    keywords = call_arguments(argument)
+    if keywords is not None:
+        flags = [
+            f"{cli_spelling('setting', key)} {','.join(value) if isinstance(value, list) else value}"
+            for key, value in keywords.items()
+        ]
+        return f"`{' '.join([command.format(''), *flags]).strip()}`"
     return f"`{command.format(argument).strip()}`"
 
 

@@ -19,16 +19,17 @@
     └── InterruptedByUser            130
 
 Messages and hints are the library's: where they name a setting or an operation, they do it
-through ``setting("http_timeout")`` or ``operation("discover_assets")``, which ``str(exc)``
-spells ``http_timeout=`` and ``discover_assets()`` (what a notebook user types) and the CLI
-spells as its flag and command (``--http-timeout``, ``daglab discover --filter assets``),
-via ``render(spelling)``.
+through ``setting("http_timeout")``, ``operation("discover_assets")`` or ``call("backfill",
+job=...)``, which ``str(exc)`` spells ``http_timeout=`` and ``discover_assets()`` (what a
+notebook user types) and the CLI spells as its flag and command (``--http-timeout``,
+``daglab discover --filter assets``, ``daglab run --job ...``), via ``render(spelling)``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import re
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -49,6 +50,8 @@ EXIT_INTERRUPTED = 130
 # which never survive in sanitized server text.
 _MARK = "\x1f"
 _NAMED = re.compile(_MARK + r"(setting|operation):([a-z_]+)(?::([^\x1f]*))?" + _MARK)
+# An operation's argument that holds keyword arguments (``call``), as JSON after this prefix.
+_CALL = "call:"
 
 # (kind, name, argument) -> text; kind is "setting" or "operation", argument may be "".
 Spelling = Callable[[str, str, str], str]
@@ -67,11 +70,30 @@ def operation(name: str, argument: str = "") -> str:
     return f"{_MARK}operation:{name}:{argument.replace(_MARK, '')}{_MARK}"
 
 
+def call(name: str, **arguments: str | list[str] | None) -> str:
+    """An operation called with keyword arguments, named in a hint: ``backfill(job='x',
+    partitions=['a', 'b'])`` in the library, ``daglab run --job x --partitions a,b`` in the
+    CLI. Arguments that are None are left out."""
+    given = {k: v for k, v in arguments.items() if v is not None}
+    return operation(name, _CALL + json.dumps(given))
+
+
+def call_arguments(argument: str) -> dict[str, str | list[str]] | None:
+    """The keyword arguments of a ``call``, or None for a plain ``operation`` argument."""
+    if not argument.startswith(_CALL):
+        return None
+    parsed: dict[str, str | list[str]] = json.loads(argument[len(_CALL) :])
+    return parsed
+
+
 def library_spelling(kind: str, name: str, argument: str = "") -> str:
     """How the library spells what a message names: ``location=``, ``discover_assets()``,
-    ``wait_for_run('ID')``."""
+    ``wait_for_run('ID')``, ``backfill(job='x', partitions=['a'])``."""
     if kind == "setting":
         return f"{name}={argument}"
+    keywords = call_arguments(argument)
+    if keywords is not None:
+        return f"{name}({', '.join(f'{k}={v!r}' for k, v in keywords.items())})"
     return f"{name}({argument!r})" if argument else f"{name}()"
 
 

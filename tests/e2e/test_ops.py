@@ -417,7 +417,21 @@ def test_a_backfill_canceled_while_it_runs_then_resumed(
     resumed = daglab(ops_server, cli_env, "backfills", "resume", backfill_id, "--json")
     if tuple(int(p) for p in ops_server.minor.split(".")) < (1, 11):  # needs a partition set
         assert resumed.returncode == 2 and "cannot resume an asset backfill" in resumed.stderr
-        assert "daglab run --asset-selection ops/slow_days --partitions" in resumed.stderr
+        # The hint launches exactly the partitions whose runs did not succeed, as the server
+        # records them.
+        succeeded = {
+            t["value"]
+            for r in runs
+            if r["status"] == "SUCCESS"
+            for t in r["tags"]
+            if t["key"] == "dagster/partition"
+        }
+        left = [p for p in ("2024-03-01", "2024-03-02", "2024-03-03") if p not in succeeded]
+        assert left  # canceled while it ran: fewer than 3 succeeded (asserted above)
+        assert (
+            f"`daglab run --asset-selection ops/slow_days --partitions {','.join(left)}`"
+            in " ".join(resumed.stderr.split())
+        ), resumed.stderr
         assert server_backfill_status(ops_server, backfill_id) == "CANCELED"
         return
     assert resumed.returncode == 0, resumed.stderr

@@ -1,6 +1,7 @@
-"""A built wheel is self-sufficient: installed in a fresh venv, away from any checkout,
-``daglab dev up`` serves the fixture project it carries, ``discover`` lists what the server
-itself reports, and ``dev down`` stops it.
+"""A built wheel is self-sufficient: installed in a fresh venv, away from any checkout, the
+README's quickstart works from it: ``daglab dev up`` serves the fixture project the wheel
+carries, ``discover`` lists what the server itself reports, ``run --asset-pattern "orders/*"``
+materializes what the server records for that run, and ``dev down`` stops it.
 
 Runs once, on the newest minor (CI's e2e-ci runs every suite there); it reuses the cached
 Dagster venv of that minor.
@@ -22,6 +23,7 @@ from tests.conftest import REPO, isolated_env
 pytestmark = pytest.mark.e2e
 
 JOBS = "{ repositoriesOrError { ... on RepositoryConnection { nodes { jobs { name } } } } }"
+RUN = """query($id: ID!) { runOrError(runId: $id) { ... on Run { status assetSelection { path } } } }"""
 
 
 def _run(*args: str, env: dict[str, str], cwd: Path, timeout: float = 600) -> str:
@@ -69,6 +71,19 @@ def test_dev_up_discover_down_from_a_built_wheel(tmp_path: Path, dagster_version
         user_jobs = {name for name in server_jobs if not name.startswith("__ASSET_JOB")}
         assert user_jobs  # the fixture project has jobs
         assert {job["name"] for job in listed["jobs"]} == user_jobs
+
+        ran = json.loads(
+            _run(daglab, "run", "--asset-pattern", "orders/*", "--json", env=env, cwd=away)
+        )
+        record = httpx.post(
+            up["url"] + "/graphql",
+            json={"query": RUN, "variables": {"id": ran["run_id"]}},
+            timeout=60,
+        ).json()["data"]["runOrError"]
+        assert record["status"] == ran["status"] == "SUCCESS"
+        selected = sorted("/".join(key["path"]) for key in record["assetSelection"])
+        assert selected == sorted(ran["asset_selection"])
+        assert selected and all(key.startswith("orders/") for key in selected)
     finally:
         down = json.loads(_run(daglab, "dev", "down", "--json", env=env, cwd=away))
     assert down["stopped"] is True

@@ -80,3 +80,24 @@ def test_resolution_messages_name_settings(
         call(env)
     assert expected in str(info.value)
     assert "--" not in str(info.value)
+
+
+def test_a_call_in_a_hint_is_the_library_call_or_the_command_that_does_it() -> None:
+    from daglab.commands._options import cli_spelling
+    from daglab.helpers.errors import BadInputError, call
+
+    exc = BadInputError(
+        "Backfill b is CANCELED.",
+        hint=f"Launch the rest: {call('backfill', asset_selection=['ops/days'], partitions=['2024-03-02', '2024-03-03'])}.",
+    )
+    assert str(exc).splitlines()[1] == (
+        "Launch the rest: backfill(asset_selection=['ops/days'], "
+        "partitions=['2024-03-02', '2024-03-03'])."
+    )
+    assert exc.render(cli_spelling)[1] == (
+        "Launch the rest: `daglab run --asset-selection ops/days --partitions 2024-03-02,2024-03-03`."
+    )
+    job = call("backfill", job="daily_job", asset_selection=None, partitions=["a"])
+    assert BadInputError("x", hint=job).render(cli_spelling)[1] == (
+        "`daglab run --job daily_job --partitions a`"
+    )

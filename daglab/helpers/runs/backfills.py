@@ -184,14 +184,17 @@ def backfill_of(client: DagsterClient, raw: Mapping[str, Any]) -> BackfillInfo:
     )
 
 
-async def _failed_partitions(client: DagsterClient, backfill_id: str) -> list[str]:
-    """The partitions whose runs of the backfill failed (from the runs' tags)."""
+async def _partitions_whose_runs(
+    client: DagsterClient, backfill_id: str, statuses: Sequence[str]
+) -> list[str]:
+    """The partitions whose runs of the backfill ended in one of ``statuses`` (from the
+    runs' tags)."""
     data = await client.execute(
         RUNS_PAGE,
         {
             "filter": {
                 "tags": [{"key": BACKFILL_TAG, "value": backfill_id}],
-                "statuses": ["FAILURE", "CANCELED"],
+                "statuses": list(statuses),
             },
             "cursor": None,
             "limit": 1000,
@@ -216,7 +219,11 @@ async def get_backfill(client: DagsterClient, backfill_id: str) -> BackfillInfo:
     info = backfill_of(client, check_union(payload, "PartitionBackfill", "reading the backfill"))
     if info.is_asset_backfill and info.failed:
         info = info.model_copy(
-            update={"failed_partitions": await _failed_partitions(client, info.backfill_id)}
+            update={
+                "failed_partitions": await _partitions_whose_runs(
+                    client, info.backfill_id, ("FAILURE", "CANCELED")
+                )
+            }
         )
     return info
 
@@ -313,6 +320,13 @@ async def cancel_backfill(client: DagsterClient, backfill_id: str) -> BackfillIn
     return await get_backfill(client, backfill_id)
 
 
+def _backfill_call(info: BackfillInfo, partitions: list[str]) -> str:
+    """The backfill of ``partitions`` of the same job or assets as ``info``, named in a hint."""
+    if info.job:
+        return errors.call("backfill", job=info.job, partitions=partitions)
+    return errors.call("backfill", asset_selection=info.asset_selection, partitions=partitions)
+
+
 async def resume_backfill(client: DagsterClient, backfill_id: str) -> BackfillInfo:
     """Resume a FAILED or CANCELED backfill: the daemon requests its remaining partitions.
     Any other status is ``BadInputError`` (Dagster would set even a running or completed one
@@ -321,14 +335,9 @@ async def resume_backfill(client: DagsterClient, backfill_id: str) -> BackfillIn
     if info.status not in RESUMABLE:
         hint = None
         if info.status in _DONE and info.failed_partitions:
-            keys = ",".join(info.failed_partitions)
-            command = (
-                f"`daglab run --job {info.job} --partitions {keys}`"
-                if info.job
-                else f"`daglab run --asset-selection {','.join(info.asset_selection)} "
-                f"--partitions {keys}`"
+            hint = (
+                f"Run its failed partitions again: {_backfill_call(info, info.failed_partitions)}."
             )
-            hint = f"Run its failed partitions again: {command}."
         raise errors.BadInputError(
             f"Backfill {backfill_id} is {info.status}: only a FAILED or CANCELED backfill "
             "can be resumed.",
@@ -337,12 +346,15 @@ async def resume_backfill(client: DagsterClient, backfill_id: str) -> BackfillIn
     if info.is_asset_backfill and await client.version_tuple() < (1, 11):
         # Its resolver reads the backfill's partition set, which an asset backfill has none
         # of: "CheckError: Expected non-None value" (measured on 1.7; in the source to 1.10).
-        keys = ",".join(p for p in info.partitions if p not in info.failed_partitions)
+        succeeded = set(await _partitions_whose_runs(client, backfill_id, ("SUCCESS",)))
+        left = [p for p in info.partitions if p not in succeeded]
         raise errors.BadInputError(
             f"Dagster {await client.server_version()} cannot resume an asset backfill (1.11 "
             "and newer can).",
-            hint="Launch the partitions it did not finish as a new backfill: `daglab run "
-            f"--asset-selection {','.join(info.asset_selection)} --partitions {keys or 'KEYS'}`.",
+            hint=f"Launch the partitions it did not finish as a new backfill: "
+            f"{_backfill_call(info, left)}."
+            if left
+            else "Every partition of it succeeded: nothing is left to launch.",
         )
     data = await client.execute(RESUME_BACKFILL, {"backfillId": backfill_id}, retry=True)
     check_union(
