@@ -62,7 +62,7 @@ def _load_config(run_config: Path | None, config_yaml: str | None) -> dict[str, 
     if run_config is not None:
         return load_run_config(run_config)
     if config_yaml is not None:
-        return parse_config_yaml(config_yaml, "--config-yaml")
+        return parse_config_yaml(config_yaml)
     return {}
 
 

@@ -144,12 +144,15 @@ def _check_yaml_size(root: Any, source: str) -> None:
         sizes[key] = total
 
 
-def parse_config_yaml(text: str, source: str = "--config-yaml") -> dict[str, Any]:
+def parse_config_yaml(text: str, source: str | None = None) -> dict[str, Any]:
     """Parse run-config text (YAML, or JSON which YAML reads too) into a mapping.
 
-    ``source`` names where the text came from in error messages. Empty text is ``{}``.
+    ``source`` names where the text came from in error messages (by default the
+    ``config_yaml`` setting: ``--config-yaml`` in the CLI). Empty text is ``{}``.
     """
     import yaml
+
+    source = source or errors.setting("config_yaml")
 
     try:
         value = _bounded_yaml(text, source)

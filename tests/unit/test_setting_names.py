@@ -101,3 +101,15 @@ def test_a_call_in_a_hint_is_the_library_call_or_the_command_that_does_it() -> N
     assert BadInputError("x", hint=job).render(cli_spelling)[1] == (
         "`daglab run --job daily_job --partitions a`"
     )
+
+
+def test_bad_config_text_is_named_by_its_setting() -> None:
+    from daglab.commands._options import cli_spelling
+    from daglab.helpers.checks import parse_config_yaml
+    from daglab.helpers.errors import ConfigFileError
+
+    with pytest.raises(ConfigFileError) as caught:
+        parse_config_yaml("ops: [")
+    assert "Cannot parse the run config in config_yaml=, line 1" in str(caught.value)
+    message, _ = caught.value.render(cli_spelling)
+    assert "Cannot parse the run config in --config-yaml, line 1" in message
