@@ -184,6 +184,8 @@ def test_the_cli_reports_an_error_in_process_with_its_exit_code(
     capsys: pytest.CaptureFixture[str], fresh_session: None
 ) -> None:
     mock = MockDagster()
-    code, _, err = helpers_fakes.cli_in_process(capsys, mock.transport(), "run", "--job", "no_such_job", "--url", mock.url)
+    code, _, err = helpers_fakes.cli_in_process(
+        capsys, mock.transport(), "run", "--job", "no_such_job", "--url", mock.url
+    )
     assert code == 2
     assert "No job 'no_such_job'" in err
