@@ -144,10 +144,10 @@ def sweep(
     transport: Poisoning,
     commands: list[tuple[str, ...]],
     **runs: str,
-) -> list[int]:
-    """Each command through ``transport``; nothing unsafe shown, no Python error. The exit
-    codes."""
-    codes = []
+) -> list[tuple[int, str]]:
+    """Each command through ``transport``; nothing unsafe shown, no Python error. Each one's
+    exit code and what it showed."""
+    results = []
     for template in commands:
         args = [runs.get(a[1:-1], a) if a.startswith("{") else a for a in template]
         if args[0] in WAITS:
@@ -158,43 +158,49 @@ def sweep(
         assert "unexpected" not in err.lower(), (args, err)
         assert "Traceback" not in err, (args, err)
         assert code in (0, 1, 2, 3, 4), (args, code, err)
-        codes.append(code)
-    return codes
+        results.append((code, shown))
+    return results
 
 
-def test_no_server_string_reaches_the_terminal_unsafe(
-    capsys: pytest.CaptureFixture[str], mock: MockDagster
-) -> None:
-    runs = {
+@pytest.fixture
+def runs(capsys: pytest.CaptureFixture[str], mock: MockDagster) -> dict[str, str]:
+    """A run that succeeded and one that failed, launched through the clean transport."""
+    return {
         "ok": launched(capsys, mock, "orders_job"),
         "failed": launched(capsys, mock, "failing_job"),
     }
+
+
+def test_no_server_string_reaches_the_terminal_unsafe(
+    capsys: pytest.CaptureFixture[str], mock: MockDagster, runs: dict[str, str]
+) -> None:
     transport = Poisoning(mock.transport())
-    codes = sweep(capsys, mock, transport, READING, **runs)
+    codes = [code for code, _ in sweep(capsys, mock, transport, READING, **runs)]
     assert transport.poisoned > len(READING)
     assert codes.count(0) >= 10  # most commands got as far as showing what the server said
 
 
 def test_no_server_string_reaches_the_terminal_unsafe_while_launching_and_watching(
-    capsys: pytest.CaptureFixture[str], mock: MockDagster
+    capsys: pytest.CaptureFixture[str], mock: MockDagster, runs: dict[str, str]
 ) -> None:
-    runs = {
-        "ok": launched(capsys, mock, "orders_job"),
-        "failed": launched(capsys, mock, "failing_job"),
-    }
     before = len(mock.runs)
-    codes = sweep(capsys, mock, Poisoning(mock.transport(), KEEP_KEYS | NAMES), LAUNCHING, **runs)
+    transport = Poisoning(mock.transport(), KEEP_KEYS | NAMES)
+    results = sweep(capsys, mock, transport, LAUNCHING, **runs)
     # Every launch went through and was watched: success, failure, invalid config (2), valid
     # config, --no-wait, and both re-executions.
-    assert codes == [0, 1, 0, 2, 0, 0, 1, 0]
+    assert [code for code, _ in results] == [0, 1, 0, 2, 0, 0, 1, 0]
     assert len(mock.runs) == before + 6
+    assert "step explode" in results[1][1]  # the progress lines were shown, cleaned
 
 
 def test_a_poisoned_run_id_from_the_launch_response_is_shown_safe(
     capsys: pytest.CaptureFixture[str], mock: MockDagster
 ) -> None:
     keep = (KEEP_KEYS | NAMES) - {"runId"}
-    sweep(capsys, mock, Poisoning(mock.transport(), keep), [("run", "--job", "orders_job")])
+    [(_, shown)] = sweep(
+        capsys, mock, Poisoning(mock.transport(), keep), [("run", "--job", "orders_job")]
+    )
+    assert "Launched run " in shown
 
 
 def test_json_documents_carry_server_strings_escaped(
