@@ -22,8 +22,9 @@ def mcp(
         bool,
         typer.Option(
             "--allow-writes",
-            help="Also serve the tools that change things (launch_job, launch_assets, "
-            "cancel_run). Without it they are not listed at all.",
+            help="Also serve the tools that change things (launches, cancels, re-executions, "
+            "backfills, schedule and sensor switches, reloads). Without it they are not listed "
+            "at all.",
             rich_help_panel=SERVER,
         ),
     ] = False,

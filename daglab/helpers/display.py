@@ -560,29 +560,25 @@ def install_formatters() -> None:
         text_formatter = shell.display_formatter.formatters["text/plain"]
     except (AttributeError, KeyError):  # pragma: no cover
         return
-    module = "daglab.helpers.models"
-    html_formatter.for_type_by_name(module, "RunResult", run_result_html)
-    html_formatter.for_type_by_name(module, "RunSubmitResult", run_result_html)
-    html_formatter.for_type_by_name(module, "ValidationResult", validation_html)
-    for name in (
-        "JobInfo",
-        "AssetInfo",
-        "LocationInfo",
-        "AssetHealth",
-        "AssetCheckInfo",
-        "InstigatorInfo",
-        "DaemonInfo",
+    from daglab.helpers import models
+
+    # By the classes themselves, not by module and name: the models live in the area modules
+    # of ``models/`` (``models.runs``, ...), whatever ``models`` re-exports them as.
+    html_formatter.for_type(models.RunResult, run_result_html)
+    html_formatter.for_type(models.RunSubmitResult, run_result_html)
+    html_formatter.for_type(models.ValidationResult, validation_html)
+    for model in (
+        models.JobInfo,
+        models.AssetInfo,
+        models.LocationInfo,
+        models.AssetHealth,
+        models.AssetCheckInfo,
+        models.InstigatorInfo,
+        models.DaemonInfo,
     ):
-        html_formatter.for_type_by_name(module, name, _single_html)
-    html_formatter.for_type_by_name(
-        "daglab.helpers.validation", "ValidationResult", validation_html
-    )
-    text_formatter.for_type_by_name(
-        module, "RunResult", lambda obj, p, cycle: p.text(run_result_text(obj))
-    )
-    text_formatter.for_type_by_name(
-        module, "RunSubmitResult", lambda obj, p, cycle: p.text(run_result_text(obj))
-    )
+        html_formatter.for_type(model, _single_html)
+    for result in (models.RunResult, models.RunSubmitResult):
+        text_formatter.for_type(result, lambda obj, p, cycle: p.text(run_result_text(obj)))
 
 
 def _single_html(obj: Any) -> str:
