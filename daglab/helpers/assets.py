@@ -17,7 +17,7 @@ from typing import Any
 
 from daglab.helpers import errors
 from daglab.helpers.assetkeys import format_key, parse_key
-from daglab.helpers.discovery import discover_assets, match_pattern, with_instigators
+from daglab.helpers.discovery import discover_assets, instigated_if_named, match_pattern
 from daglab.helpers.errors import operation, setting
 from daglab.helpers.graphql import DagsterClient, check_union
 from daglab.helpers.models import (
@@ -29,7 +29,7 @@ from daglab.helpers.models import (
     PartitionHealth,
 )
 from daglab.helpers.queries import ASSET_HEALTH, ASSET_MATERIALIZATIONS
-from daglab.helpers.selection import names_instigators, parse_selection, resolve_selection_nodes
+from daglab.helpers.selection import parse_selection, resolve_selection_nodes
 from daglab.helpers.text import clean, plural
 
 MAX_METADATA_ENTRIES = 20
@@ -86,8 +86,7 @@ async def select_assets(
     scope = [
         a for a in every if location in (None, a.location) and repository in (None, a.repository)
     ]
-    if node is not None and names_instigators(node):
-        scope = await with_instigators(client, scope)
+    scope = await instigated_if_named(client, node, scope)
     where = _scope_text(location, repository)
     if wanted is not None:
         chosen: list[AssetInfo] = []

@@ -19,6 +19,12 @@ from daglab.helpers.assetkeys import format_key, parse_key
 from daglab.helpers.errors import BadInputError, GraphQLError, TargetNotFoundError
 from daglab.helpers.graphql import check_union
 from daglab.helpers.queries import ASSET_INSTIGATORS, ASSETS, ASSETS_1_7, JOBS, WORKSPACE, pick
+from daglab.helpers.selection import (
+    SelectionNode,
+    names_instigators,
+    parse_selection,
+    resolve_selection_nodes,
+)
 
 if TYPE_CHECKING:
     from daglab.helpers.graphql import DagsterClient
@@ -288,6 +294,24 @@ async def with_instigators(client: DagsterClient, assets: Sequence[AssetInfo]) -
         sensors, schedules = targeting.get((asset.location, asset.repository, asset.key), ([], []))
         out.append(asset.model_copy(update={"sensors": sensors, "schedules": schedules}))
     return out
+
+
+async def instigated_if_named(
+    client: DagsterClient, node: SelectionNode | None, assets: Sequence[AssetInfo]
+) -> list[AssetInfo]:
+    """``assets``, with the sensors and schedules that target each read from the server first
+    when the parsed selection ``node`` names any (``sensor:``, ``schedule:``)."""
+    if node is not None and names_instigators(node):
+        return await with_instigators(client, assets)
+    return list(assets)
+
+
+async def select_among(
+    client: DagsterClient, select: str, assets: Sequence[AssetInfo]
+) -> list[AssetInfo]:
+    """The assets that the Dagster selection ``select`` picks among ``assets``."""
+    node = parse_selection(select)
+    return resolve_selection_nodes(node, await instigated_if_named(client, node, assets))
 
 
 async def discover_repositories(

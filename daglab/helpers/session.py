@@ -315,17 +315,9 @@ async def discover_assets(
     assets = await _all_assets(location, repository)
     _state.remember_discovered(assets=[a.key for a in assets])
     if select:
-        from daglab.helpers.discovery import with_instigators
-        from daglab.helpers.selection import (
-            names_instigators,
-            parse_selection,
-            resolve_selection_nodes,
-        )
+        from daglab.helpers.discovery import select_among
 
-        node = parse_selection(select)
-        if names_instigators(node):
-            assets = await with_instigators(_client(), assets)
-        assets = resolve_selection_nodes(node, assets)
+        assets = await select_among(_client(), select, assets)
     filters = EntityFilters(
         pattern=pattern, tags=tag_dict(tags), groups=list(groups) if groups else None
     )

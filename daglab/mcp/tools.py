@@ -117,17 +117,9 @@ def read_tools(ctx: ToolContext) -> list[ToolSpec]:
         found = await discover(client, ["assets"], location, repository)
         assets = sorted(found.assets or [], key=lambda a: (a.key, a.location, a.repository))
         if select:
-            from daglab.helpers.discovery import with_instigators
-            from daglab.helpers.selection import (
-                names_instigators,
-                parse_selection,
-                resolve_selection_nodes,
-            )
+            from daglab.helpers.discovery import select_among
 
-            node = parse_selection(select)
-            if names_instigators(node):
-                assets = await with_instigators(client, assets)
-            assets = resolve_selection_nodes(node, assets)
+            assets = await select_among(client, select, assets)
         filters = EntityFilters(pattern=pattern, tags=clean_tags(tags), groups=groups or None)
         assets = filter_entities(assets, filters)
         n = limits.limit(limit)

@@ -18,15 +18,15 @@ from daglab.helpers.discovery import (
     discover_assets,
     discover_jobs,
     discover_locations,
+    instigated_if_named,
     match_pattern,
-    with_instigators,
 )
 from daglab.helpers.errors import operation, setting
 from daglab.helpers.graphql import DagsterClient, check_union
 from daglab.helpers.models import AssetInfo, JobInfo
 from daglab.helpers.queries import ASSET_PARTITION_KEYS, JOB_PARTITION
 from daglab.helpers.runs.read import DEFAULT_REPOSITORY, PARTITION_TAG, REQUEST_ID_TAG
-from daglab.helpers.selection import names_instigators, parse_selection, resolve_selection_nodes
+from daglab.helpers.selection import parse_selection, resolve_selection_nodes
 from daglab.helpers.text import close_matches, plural
 
 
@@ -155,8 +155,7 @@ async def resolve_assets(
     scope = [a for a in every if _in_scope(a, location, repository)]
     if not scope:
         await _check_scope(client, location, repository)
-    if node is not None and names_instigators(node):
-        scope = await with_instigators(client, scope)
+    scope = await instigated_if_named(client, node, scope)
 
     chosen: list[AssetInfo]
     if wanted is not None:

@@ -20,6 +20,7 @@ every server: before 1.13 Dagster took ``group:"g*"`` literally).
 
 from __future__ import annotations
 
+from daglab.helpers.selection.grammar import Node as SelectionNode
 from daglab.helpers.selection.grammar import SelectionSyntaxError, parse_selection
 from daglab.helpers.selection.resolve import (
     SelectableAsset,
@@ -34,6 +35,7 @@ from daglab.helpers.selection.resolve import (
 __all__ = [
     "SelectableAsset",
     "SelectionKind",
+    "SelectionNode",
     "SelectionSyntaxError",
     "names_instigators",
     "parse_selection",
