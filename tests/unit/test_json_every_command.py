@@ -1,7 +1,9 @@
 """Every command takes ``--json`` and prints exactly one JSON document when it fails: the
 commands are read from the CLI itself (``cli.COMMANDS`` and each group's subcommands), so a new
-one cannot be left out. Each is made to fail the way it first can (an unreachable server, a
-bad flag or profile, a version the harness does not know) and runs in this process."""
+one cannot be left out. Each is made to fail the way it first can (a server that refuses the
+credentials, a bad flag or profile, a version the harness does not know) and runs in this
+process. (An unreachable server is tests/unit/test_hostile.py's; it costs a second of
+retries per command.)"""
 
 from __future__ import annotations
 
@@ -10,13 +12,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import helpers_fakes
+import httpx
 import pytest
 
 from daglab import cli
 
 fresh_session = helpers_fakes.fresh_session
 
-UNREACHABLE = ("--url", "http://127.0.0.1:9")
+SERVER = ("--url", "http://dagster.test")
+REFUSING = httpx.MockTransport(lambda request: httpx.Response(401))
 # A value for each required argument, by its parameter name.
 PLACEHOLDERS = {
     "run_ref": ["0badc0de"],
@@ -66,7 +70,7 @@ def arguments(path: tuple[str, ...], command: Any) -> list[str]:
     if path in OWN_ARGS:
         return args + OWN_ARGS[path]
     if any("--url" in getattr(p, "opts", ()) for p in command.params):
-        args += UNREACHABLE
+        args += SERVER
     return args
 
 
@@ -78,7 +82,7 @@ def test_every_command_prints_one_json_document(
 ) -> None:
     command = dict(every_command())[path]
     code, out, err = helpers_fakes.cli_in_process(
-        capsys, None, *arguments(path, command), "--json"
+        capsys, REFUSING, *arguments(path, command), "--json"
     )
     document = json.loads(out)  # exactly one document: json.loads takes no more
     assert "unexpected" not in err.lower() and "Traceback" not in err, err
