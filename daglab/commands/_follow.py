@@ -222,7 +222,7 @@ def _on_interrupt(held: Held, opts: GlobalOptions) -> None:
     raise InterruptedByUser("Interrupted.")
 
 
-def exit_soon() -> None:
+def _exit_soon() -> None:
     """The command is about to end: spare the interpreter's final garbage collection of
     everything it loaded (the OS frees it), which takes 0.1-0.4 s on a busy machine, so a
     script sees the run's end as soon as daglab does."""
@@ -237,7 +237,7 @@ def finish(result: RunResult, opts: GlobalOptions) -> None:
     from daglab.helpers.runs import check_outcome
     from daglab.helpers.text import reason_line
 
-    exit_soon()
+    _exit_soon()
 
     if opts.json:
         print_json(result.to_json())
@@ -302,7 +302,7 @@ def launched(submitted: RunSubmitResult, what: str) -> None:
 def not_waiting(result: RunResult, opts: GlobalOptions) -> None:
     """The end of a command told not to wait: the run's document with --json, else its id on
     stdout (for ``RID=$(daglab run ... --no-wait)``), and how to follow it."""
-    exit_soon()
+    _exit_soon()
     if opts.json:
         print_json(result.to_json())
     else:
