@@ -433,6 +433,7 @@ def out(text: str, end: str = "\n") -> None:
     from daglab.helpers.text import clean
 
     sys.stdout.write(clean(text) + end)
+    sys.stdout.flush()  # a line at a time: a reader of a pipe sees it now (logs --follow)
 
 
 def err(message: str) -> None:

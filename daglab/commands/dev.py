@@ -7,14 +7,13 @@ command runs. Failures are raised as DaglabErrors (the harness's own, or BadInpu
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from daglab.commands._options import print_json
+from daglab.commands._options import err, out, print_json
 
 app = typer.Typer(
     help="Run a local Dagster server (the fixture project, or yours) for daglab to talk to.",
@@ -22,10 +21,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     add_completion=False,
 )
-
-
-def _err(message: str) -> None:
-    sys.stderr.write(message.rstrip("\n") + "\n")
 
 
 def _uptime(seconds: float) -> str:
@@ -96,7 +91,7 @@ def up(
             and running.get("minor") == minor
             and running.get("shape", "local") == shape
         ):
-            _err(f"A dev server already runs Dagster {running.get('version')} on this project.")
+            err(f"A dev server already runs Dagster {running.get('version')} on this project.")
             _print_url(running, json_output, started=False)
             return
         raise BadInputError(
@@ -106,19 +101,19 @@ def up(
         )
 
     if not env_ready(minor):
-        _err(f"Installing Dagster {minor} into {cache_dir()} (once; takes a minute) ...")
-    _err(f"Starting Dagster {minor} ({shape} shape) on {workspace} ...")
+        err(f"Installing Dagster {minor} into {cache_dir()} (once; takes a minute) ...")
+    err(f"Starting Dagster {minor} ({shape} shape) on {workspace} ...")
     if foreground:
         log_dir = devserver.new_log_dir()
-        _err(f"Logs: {log_dir}. Press Ctrl-C to stop.")
+        err(f"Logs: {log_dir}. Press Ctrl-C to stop.")
         devserver.serve(workspace, minor, port, log_dir, foreground=True, shape=shape)  # exit 3
         if json_output:
             print_json({"stopped": True, "foreground": True})
         return
     state = devserver.start_background(workspace, minor, port, shape)  # DevServerError: exit 3
     for name, message in (state.get("failed_locations") or {}).items():
-        _err(f"Warning: code location {name!r} failed to load: {message.splitlines()[0]}")
-    _err(
+        err(f"Warning: code location {name!r} failed to load: {message.splitlines()[0]}")
+    err(
         f"Dagster {state['version']} ready in {state.get('startup_seconds')}s; "
         f"logs in {state['log_dir']}. Stop it with: daglab dev down"
     )
@@ -130,7 +125,7 @@ def _print_url(state: dict[str, Any], json_output: bool, *, started: bool) -> No
     if json_output:
         print_json({**_status_doc(state), "started": started})
     else:
-        typer.echo(state["url"])
+        out(state["url"])
 
 
 def _status_doc(state: dict[str, Any] | None) -> dict[str, Any]:
@@ -159,7 +154,7 @@ def status(
         print_json(dict(sorted(doc.items())))
         return
     if not doc["running"]:
-        typer.echo("No daglab dev server is running. Start one with: daglab dev up")
+        out("No daglab dev server is running. Start one with: daglab dev up")
         return
     rows = [
         ("URL", doc["url"]),
@@ -179,9 +174,9 @@ def status(
                 ("Code", f"{name}: grpc {cs.get('host')}:{cs.get('port')} (pid {cs.get('pid')})")
             )
     for label, value in rows:
-        typer.echo(f"{label + ':':<11}{value}")
+        out(f"{label + ':':<11}{value}")
     for name, message in (doc.get("failed_locations") or {}).items():
-        typer.echo(f"{'Failed:':<11}{name}: {message.splitlines()[0]}")
+        out(f"{'Failed:':<11}{name}: {message.splitlines()[0]}")
 
 
 @app.command()
@@ -216,7 +211,7 @@ def down(
 def _say(line: str, json_output: bool, doc: dict[str, Any]) -> None:
     """``line`` for a person on stdout, or, with ``--json``, on stderr and ``doc`` on stdout."""
     if json_output:
-        _err(line)
+        err(line)
         print_json(doc)
     else:
-        typer.echo(line)
+        out(line)

@@ -6,7 +6,6 @@ Only typer and the standard library are imported at module level.
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -154,7 +153,6 @@ def _events(
                     collected.append(event.to_json())
                 else:
                     out(_line(event))
-                    sys.stdout.flush()
             return log
 
     try:
@@ -213,7 +211,6 @@ def _captured(opts: GlobalOptions, run: str, step: str | None, stream: str) -> N
                         pieces.append(safe)
                     else:
                         out(safe, end="")
-                        sys.stdout.flush()
             return info, size
 
     info, size = run_async(main())

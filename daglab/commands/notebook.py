@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from daglab.commands._options import err, print_json
+from daglab.commands._options import err, out, print_json
 
 app = typer.Typer(
     help="Generate Jupyter notebooks that use the daglab helpers.",
@@ -41,7 +41,7 @@ def list_templates(
         return
     width = max(len(name) for name in TEMPLATES)
     for template in TEMPLATES.values():
-        typer.echo(f"{template.name.ljust(width)}  {template.summary}")
+        out(f"{template.name.ljust(width)}  {template.summary}")
 
 
 @app.command("create")
@@ -95,7 +95,7 @@ def create(
     if json:
         print_json({"path": str(written), "template": template, **options.given()})
     else:
-        typer.echo(f"Wrote {written} (template {template}).")
+        out(f"Wrote {written} (template {template}).")
         err(_open_hint(written))
 
 
