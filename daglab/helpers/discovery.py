@@ -19,16 +19,11 @@ from daglab.helpers.assetkeys import format_key, parse_key
 from daglab.helpers.errors import BadInputError, GraphQLError, TargetNotFoundError
 from daglab.helpers.graphql import check_union
 from daglab.helpers.queries import ASSET_INSTIGATORS, ASSETS, ASSETS_1_7, JOBS, WORKSPACE, pick
-from daglab.helpers.selection import (
-    SelectionNode,
-    names_instigators,
-    parse_selection,
-    resolve_selection_nodes,
-)
 
 if TYPE_CHECKING:
     from daglab.helpers.graphql import DagsterClient
     from daglab.helpers.models import AssetInfo, JobInfo, LocationInfo, RepositoryInfo
+    from daglab.helpers.selection import SelectionNode
 
 # The parsers build records: plain dicts with the fields (in order) of the matching model in
 # daglab.helpers.models, which is what the models' to_json() gives. The public functions wrap
@@ -301,6 +296,8 @@ async def instigated_if_named(
 ) -> list[AssetInfo]:
     """``assets``, with the sensors and schedules that target each read from the server first
     when the parsed selection ``node`` names any (``sensor:``, ``schedule:``)."""
+    from daglab.helpers.selection import names_instigators
+
     if node is not None and names_instigators(node):
         return await with_instigators(client, assets)
     return list(assets)
@@ -310,6 +307,8 @@ async def select_among(
     client: DagsterClient, select: str, assets: Sequence[AssetInfo]
 ) -> list[AssetInfo]:
     """The assets that the Dagster selection ``select`` picks among ``assets``."""
+    from daglab.helpers.selection import parse_selection, resolve_selection_nodes
+
     node = parse_selection(select)
     return resolve_selection_nodes(node, await instigated_if_named(client, node, assets))
 
